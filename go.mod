@@ -1,0 +1,3 @@
+module github.com/oarepo/heartbeat
+
+go 1.25.0
