@@ -1,0 +1,105 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oarepo/heartbeat/internal/backend"
+	"github.com/oarepo/heartbeat/internal/testnet"
+)
+
+func TestDoReturnsTheCallsError(t *testing.T) {
+	var f backend.Flight
+	boom := errors.New("boom")
+	assert.NoError(t, f.Do(context.Background(), func(context.Context) error { return nil }))
+	assert.ErrorIs(t, f.Do(context.Background(), func(context.Context) error { return boom }), boom)
+}
+
+// hang is a client call that ignores its context, as go-redis does by
+// default, until release is closed.
+func hang(calls *atomic.Int32, release chan struct{}) func(context.Context) error {
+	return func(context.Context) error {
+		calls.Add(1)
+		<-release
+		return errors.New("read: i/o timeout")
+	}
+}
+
+func TestDoAnswersByTheDeadlineAndKeepsOneCallInFlight(t *testing.T) {
+	var (
+		f       backend.Flight
+		calls   atomic.Int32
+		release = make(chan struct{})
+	)
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		start := time.Now()
+		err := f.Do(ctx, hang(&calls, release))
+		cancel()
+		assert.Less(t, time.Since(start), time.Second)
+		var te *backend.TimeoutError
+		require.ErrorAs(t, err, &te)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "timed out after")
+	}
+	assert.Equal(t, int32(1), calls.Load(), "later probes join the hung call")
+
+	close(release)
+	require.Eventually(t, func() bool {
+		return f.Do(context.Background(), func(context.Context) error { return nil }) == nil
+	}, time.Second, 10*time.Millisecond)
+}
+
+func TestDoReportsThePreviousError(t *testing.T) {
+	var (
+		f       backend.Flight
+		calls   atomic.Int32
+		release = make(chan struct{})
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_ = f.Do(ctx, hang(&calls, release))
+	close(release)
+	time.Sleep(20 * time.Millisecond) // let the hung call finish with its error
+
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	err := f.Do(ctx2, func(ctx context.Context) error { <-ctx.Done(); time.Sleep(10 * time.Millisecond); return ctx.Err() })
+	assert.ErrorContains(t, err, "the previous check failed with: read: i/o timeout")
+}
+
+func TestDoDiagnosesTimeouts(t *testing.T) {
+	cases := []struct {
+		name, addr, want string
+	}{
+		{"refused", testnet.DeadAddr(t), "connection refused"},
+		{"black hole", testnet.BlackHole(t), "accepts connections but did not answer"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := backend.Flight{Addr: func() string { return tc.addr }}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			release := make(chan struct{})
+			defer close(release)
+			var calls atomic.Int32
+			start := time.Now()
+			err := f.Do(ctx, hang(&calls, release))
+			assert.Less(t, time.Since(start), 2*time.Second)
+			assert.ErrorContains(t, err, "timed out after")
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestDoRecoversAPanickingCall(t *testing.T) {
+	var f backend.Flight
+	err := f.Do(context.Background(), func(context.Context) error { panic("client bug") })
+	assert.ErrorContains(t, err, "client bug")
+}
