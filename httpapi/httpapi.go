@@ -1,0 +1,160 @@
+// Package httpapi serves the heartbeat probes over HTTP:
+//
+//	GET /.well-known/heartbeat/readiness
+//	GET /.well-known/heartbeat/liveliness
+//	GET /.well-known/heartbeat/environ
+//
+// Router returns a chi router, which a chi application can Mount and a
+// net/http application can Handle, since it is an http.Handler.
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/oarepo/heartbeat/probes"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+// DefaultPrefix is the path under which the probes are served.
+const DefaultPrefix = "/.well-known/heartbeat"
+
+// Option configures Router.
+type Option func(*config)
+
+type config struct {
+	prefix        string
+	strictEnviron bool
+}
+
+// WithPrefix serves the probes under prefix instead of DefaultPrefix
+// ("/.well-known/heartbeat"). A trailing slash is ignored, and "" or "/"
+// serves them at the root ("/readiness").
+func WithPrefix(prefix string) Option {
+	return func(c *config) { c.prefix = strings.TrimSuffix(prefix, "/") }
+}
+
+// WithStrictEnviron makes the environ probe answer 500 when a receiver's
+// status is false. By default it answers 200 whatever the status, as the
+// original library did: environ describes the service, it does not judge it.
+func WithStrictEnviron(strict bool) Option {
+	return func(c *config) { c.strictEnviron = strict }
+}
+
+// Router returns a handler serving the probes of bus under the prefix.
+//
+// Readiness and liveliness answer 200 when every check passes and 500 when
+// one fails, with the JSON body of the original library. Every answer has
+// Content-Type application/json and Cache-Control no-store; HEAD answers like
+// GET without a body; other methods get 405 with an Allow header. No path is
+// ever redirected: the kubelet counts an unfollowed redirect as success, so a
+// redirect would make a wrong probe path pass.
+func Router(bus *signal.Bus, opts ...Option) *chi.Mux {
+	cfg := config{prefix: DefaultPrefix}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := &handlers{bus: bus, cfg: cfg}
+
+	r := chi.NewRouter()
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+	r.Route(cfg.prefix+"/", func(r chi.Router) {
+		h.probe(r, "readiness", signal.Readiness)
+		h.probe(r, "liveliness", signal.Liveliness)
+		getOrHead(r, "/environ", h.environ)
+	})
+	return r
+}
+
+type handlers struct {
+	bus *signal.Bus
+	cfg config
+}
+
+func getOrHead(r chi.Router, path string, fn http.HandlerFunc) {
+	r.Get(path, fn)
+	r.Head(path, fn)
+}
+
+func (h *handlers) probe(r chi.Router, path, name string) {
+	getOrHead(r, "/"+path, func(w http.ResponseWriter, req *http.Request) {
+		if !validQuery(w, req) {
+			return
+		}
+		rep := probes.Check(req.Context(), h.bus, name)
+		code := http.StatusOK
+		if !rep.Status {
+			code = http.StatusInternalServerError
+		}
+		buf := getBuffer()
+		*buf = rep.AppendJSON((*buf)[:0])
+		write(w, req, code, *buf)
+		putBuffer(buf)
+	})
+}
+
+func (h *handlers) environ(w http.ResponseWriter, req *http.Request) {
+	if !validQuery(w, req) {
+		return
+	}
+	rep := probes.Environ(req.Context(), h.bus)
+	code := http.StatusOK
+	if !rep.Status && h.cfg.strictEnviron {
+		code = http.StatusInternalServerError
+	}
+	buf := getBuffer()
+	*buf = rep.AppendJSON((*buf)[:0])
+	write(w, req, code, *buf)
+	putBuffer(buf)
+}
+
+// Header values are shared, not rebuilt per response: net/http only reads
+// them, and Header.Add on a full slice copies it.
+var (
+	contentTypeJSON = []string{"application/json"}
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+	allowGetHead    = []string{"GET, HEAD"}
+)
+
+func write(w http.ResponseWriter, req *http.Request, code int, body []byte) {
+	hdr := w.Header()
+	hdr["Content-Type"] = contentTypeJSON
+	hdr["Cache-Control"] = noStore
+	hdr["X-Content-Type-Options"] = noSniff
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// writeError answers with a JSON body {"status":false,"error":msg}.
+func writeError(w http.ResponseWriter, req *http.Request, code int, msg string) {
+	body := append([]byte(`{"status":false,"error":`), signal.AppendString(nil, msg)...)
+	write(w, req, code, append(body, '}'))
+}
+
+func notFound(w http.ResponseWriter, req *http.Request) {
+	writeError(w, req, http.StatusNotFound, "no heartbeat probe at "+req.URL.Path)
+}
+
+func methodNotAllowed(w http.ResponseWriter, req *http.Request) {
+	w.Header()["Allow"] = allowGetHead
+	writeError(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed; use GET or HEAD")
+}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= 64<<10 { // let rare huge bodies go rather than pin them
+		buffers.Put(b)
+	}
+}

@@ -1,0 +1,31 @@
+package probes_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/oarepo/heartbeat/probes"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+func ExampleCheck() {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "Database", Status: false, Data: map[string]any{"message": "Error accessing database"}}
+	})
+
+	rep := probes.Check(context.Background(), bus, signal.Readiness)
+	fmt.Println(string(rep.AppendJSON(nil)))
+	// Output: {"status":false,"checks":{"Database":{"status":false,"message":"Error accessing database"}}}
+}
+
+func ExampleEnviron() {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Environ, func(context.Context) signal.Reply {
+		return signal.Reply{Status: true, Data: map[string]any{"region": "eu-west"}}
+	})
+
+	rep := probes.Environ(context.Background(), bus)
+	fmt.Println(rep.Status, probes.BuildInfo().Go.Version != "")
+	// Output: true true
+}
