@@ -39,14 +39,6 @@ func hang(t *testing.T, name string) (Receiver, *atomic.Int32) {
 	}, &calls
 }
 
-func byName(replies []Reply) map[string]Reply {
-	m := make(map[string]Reply, len(replies))
-	for _, r := range replies {
-		m[r.Name] = r
-	}
-	return m
-}
-
 func TestPublishWithoutReceivers(t *testing.T) {
 	b := NewBus()
 	assert.Empty(t, b.Publish(context.Background(), Readiness))
