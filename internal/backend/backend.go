@@ -24,9 +24,9 @@ type Flight struct {
 	// stays silent. Nil or "" skips the check.
 	Addr func() string
 
-	mu      sync.Mutex
-	cur     *call
-	lastErr error // of the last call that finished, nil after a success
+	mu   sync.Mutex
+	cur  *call
+	last *call // the call that finished most recently
 }
 
 type call struct {
@@ -58,7 +58,7 @@ func (f *Flight) Do(ctx context.Context, fn func(context.Context) error) error {
 		case <-c.done:
 			return c.err
 		case <-ctx.Done():
-			return f.timeout(ctx, start, "")
+			return f.timeout(ctx, c, start, "")
 		}
 	}
 
@@ -70,7 +70,7 @@ func (f *Flight) Do(ctx context.Context, fn func(context.Context) error) error {
 	case <-c.done:
 		return c.err
 	case <-ctx.Done():
-		return f.timeout(ctx, start, "")
+		return f.timeout(ctx, c, start, "")
 	case <-early.C:
 	}
 	cause := make(chan string, 1)
@@ -80,19 +80,27 @@ func (f *Flight) Do(ctx context.Context, fn func(context.Context) error) error {
 		return c.err
 	case <-ctx.Done():
 		select {
-		case c := <-cause:
-			return f.timeout(ctx, start, c)
+		case found := <-cause:
+			return f.timeout(ctx, c, start, found)
 		default:
-			return f.timeout(ctx, start, "")
+			return f.timeout(ctx, c, start, "")
 		}
 	}
 }
 
-func (f *Flight) timeout(ctx context.Context, start time.Time, cause string) *TimeoutError {
+// timeout builds the answer for a call c that outlived ctx. The error of
+// an earlier call is added when it says more than "deadline exceeded"; c's
+// own error is not, as it can only be ctx's, seen a moment late.
+func (f *Flight) timeout(ctx context.Context, c *call, start time.Time, cause string) *TimeoutError {
 	f.mu.Lock()
-	last := f.lastErr
+	last := f.last
 	f.mu.Unlock()
-	return &TimeoutError{After: time.Since(start), Cause: cause, Last: last, Err: ctx.Err()}
+	te := &TimeoutError{After: time.Since(start), Cause: cause, Err: ctx.Err()}
+	if last != nil && last != c && last.err != nil &&
+		!errors.Is(last.err, context.DeadlineExceeded) && !errors.Is(last.err, context.Canceled) {
+		te.Last = last.err
+	}
+	return te
 }
 
 // start returns the call in flight, starting one if there is none.
@@ -114,7 +122,7 @@ func (f *Flight) start(ctx context.Context, fn func(context.Context) error) *cal
 			}
 			f.mu.Lock()
 			f.cur = nil
-			f.lastErr = c.err
+			f.last = c
 			f.mu.Unlock()
 		}()
 		c.err = fn(ctx)
@@ -132,12 +140,12 @@ func dialCheck(ctx context.Context, addr string) string {
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "no answer to a TCP connect to " + addr
+			return "no answer to a TCP connect to " + addr + " either"
 		}
 		return err.Error()
 	}
 	_ = conn.Close()
-	return "the server at " + addr + " accepts connections but did not answer"
+	return "the server at " + addr + " accepts TCP connections but the call got no answer in time"
 }
 
 // TimeoutError is Do's answer when the context ended before the backend

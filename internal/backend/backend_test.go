@@ -79,7 +79,7 @@ func TestDoDiagnosesTimeouts(t *testing.T) {
 		name, addr, want string
 	}{
 		{"refused", testnet.DeadAddr(t), "connection refused"},
-		{"black hole", testnet.BlackHole(t), "accepts connections but did not answer"},
+		{"black hole", testnet.BlackHole(t), "accepts TCP connections but the call got no answer in time"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
