@@ -32,18 +32,19 @@ type Bus struct {
 // change so that publishes read it without a lock.
 type topic struct {
 	subs atomic.Pointer[[]*subscription]
+	memo atomic.Pointer[memo]
 }
 
 // dispatch carries a publish through EventBus, whose handlers cannot return
 // values.
 type dispatch struct {
-	subs []*subscription
+	topic *topic
+	subs  *[]*subscription
 }
 
 func (t *topic) handle(d *dispatch) {
-	if p := t.subs.Load(); p != nil {
-		d.subs = *p
-	}
+	d.topic = t
+	d.subs = t.subs.Load()
 }
 
 // NewBus returns a Bus with no receivers.
@@ -124,9 +125,18 @@ func (b *Bus) Names(name string) []string {
 }
 
 func (b *Bus) snapshot(name string) []*subscription {
+	if _, list := b.lookup(name); list != nil {
+		return *list
+	}
+	return nil
+}
+
+// lookup publishes name on the EventBus, whose one handler for it reports
+// the signal's topic and receiver list.
+func (b *Bus) lookup(name string) (*topic, *[]*subscription) {
 	d := dispatch{}
 	b.events.Publish(name, &d)
-	return d.subs
+	return d.topic, d.subs
 }
 
 // Publish runs every receiver subscribed to the signal called name and
@@ -145,11 +155,17 @@ func (b *Bus) Publish(ctx context.Context, name string, opts ...PublishOption) [
 }
 
 // Collect is Publish with each reply's JSON encoding and provenance: what the
-// probes layer needs to answer without encoding a reused reply again.
+// probes layer needs to answer without encoding a reused reply again. When
+// every reply is reused and nothing changed since the last Collect of the
+// signal, it returns the same slice as that Collect did: treat it as
+// read-only.
 func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) []Result {
-	subs := b.snapshot(name)
+	t, list := b.lookup(name)
+	if list == nil {
+		return nil
+	}
+	subs := *list
 	var keep func(string) bool
-	var tentative []bool // receivers run only to learn their name
 	if len(opts) > 0 {
 		var pc publishConfig
 		for _, o := range opts {
@@ -157,6 +173,14 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 		}
 		keep = pc.keep
 	}
+	now := time.Now()
+	if keep == nil {
+		if m := t.memo.Load(); m != nil && m.fresh(list, now) {
+			return m.results
+		}
+	}
+
+	var tentative []bool // receivers run only to learn their name
 	if keep != nil {
 		kept := make([]*subscription, 0, len(subs))
 		for _, s := range subs {
@@ -173,19 +197,31 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 	if len(subs) == 0 {
 		return nil
 	}
+
 	results := make([]Result, len(subs))
-	now := time.Now()
+	var outs []*outcome
+	if keep == nil {
+		outs = make([]*outcome, len(subs))
+	}
 	var waits []wait
+	var rcs []*runContext
 	for i, s := range subs {
-		o, r := s.begin(ctx, now)
+		o, r := s.begin(now, ctx, &rcs)
 		if o != nil {
 			results[i] = o.result(true)
+			if outs != nil {
+				outs[i] = o
+			}
 			continue
 		}
 		waits = append(waits, wait{i: i, s: s, r: r, deadline: now.Add(s.timeout)})
 	}
+	for _, rc := range rcs {
+		rc.release()
+	}
 	if len(waits) > 0 {
 		collect(ctx, now, waits, results)
+		outs = nil
 	}
 	if tentative != nil {
 		kept := results[:0]
@@ -197,7 +233,32 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 		results = kept
 	}
 	uniqueNames(results)
+	if outs != nil {
+		t.memo.Store(&memo{list: list, outs: outs, results: results})
+	}
 	return results
+}
+
+// memo is the last Collect of a signal whose replies were all reused, kept
+// so that the next one, while those replies stay fresh, costs a comparison
+// per receiver instead of building and renaming the results again.
+type memo struct {
+	list    *[]*subscription
+	outs    []*outcome
+	results []Result
+}
+
+func (m *memo) fresh(list *[]*subscription, now time.Time) bool {
+	if m.list != list {
+		return false
+	}
+	for i, s := range *list {
+		o := s.last.Load()
+		if o != m.outs[i] || !now.Before(o.expires) {
+			return false
+		}
+	}
+	return true
 }
 
 type wait struct {
@@ -205,23 +266,37 @@ type wait struct {
 	s        *subscription
 	r        *run
 	deadline time.Time
+	done     bool
 }
 
 // collect waits for the runs a publish depends on, each until its own
-// deadline, and fills in their results. The runs go on concurrently, so the
-// waits overlap: the publish takes as long as its slowest receiver, bounded by
-// the largest deadline.
+// deadline, and fills in their results. The runs go on concurrently and the
+// last to finish wakes the publish, so the publish takes as long as its
+// slowest receiver, bounded by the largest deadline.
 func collect(ctx context.Context, start time.Time, waits []wait, results []Result) {
-	var timer *time.Timer
-	for _, w := range waits {
-		select {
-		case <-w.r.done:
-			results[w.i] = w.r.out.result(false)
-			continue
-		default:
+	w := newWaiter()
+	for i := range waits {
+		if o := waits[i].r.join(w); o != nil {
+			results[waits[i].i] = o.result(false)
+			waits[i].done = true
 		}
-		d := time.Until(w.deadline)
-		if d > 0 {
+	}
+	w.release()
+
+	var timer *time.Timer
+	for {
+		// The earliest deadline among the runs still awaited.
+		var next time.Time
+		for i := range waits {
+			if !waits[i].done && (next.IsZero() || waits[i].deadline.Before(next)) {
+				next = waits[i].deadline
+			}
+		}
+		if next.IsZero() {
+			return
+		}
+		expired := false
+		if d := time.Until(next); d > 0 {
 			if timer == nil {
 				timer = time.NewTimer(d)
 				defer timer.Stop()
@@ -229,19 +304,29 @@ func collect(ctx context.Context, start time.Time, waits []wait, results []Resul
 				timer.Reset(d)
 			}
 			select {
-			case <-w.r.done:
-				results[w.i] = w.r.out.result(false)
-				continue
+			case <-w.done:
 			case <-timer.C:
+				expired = true
 			case <-ctx.Done():
+				expired = true
 			}
+		} else {
+			expired = true
 		}
-		// Re-check: the run may have finished just as the wait ended.
-		select {
-		case <-w.r.done:
-			results[w.i] = w.r.out.result(false)
-		default:
-			results[w.i] = w.s.overdue(ctx, start, w.r)
+		now := time.Now()
+		for i := range waits {
+			x := &waits[i]
+			if x.done {
+				continue
+			}
+			if o := x.r.outcome(); o != nil {
+				results[x.i] = o.result(false)
+				x.done = true
+			} else if expired && (ctx.Err() != nil || !now.Before(x.deadline)) {
+				x.r.leave(w)
+				results[x.i] = x.s.overdue(ctx, start, x.r)
+				x.done = true
+			}
 		}
 	}
 }

@@ -479,3 +479,56 @@ func TestAppendString(t *testing.T) {
 		assert.Equal(t, string(want), string(AppendString(nil, s)), s)
 	}
 }
+
+func TestMixedTimeoutsDoNotDelayTheOthers(t *testing.T) {
+	b := NewBus(WithTimeout(2 * time.Second))
+	hung, _ := hang(t, "hung")
+	b.Subscribe(Readiness, hung, Named("hung"), ReceiverTimeout(50*time.Millisecond))
+	b.Subscribe(Readiness, func(context.Context) Reply {
+		time.Sleep(150 * time.Millisecond)
+		return Reply{Name: "slow", Status: true}
+	})
+	start := time.Now()
+	res := b.Collect(context.Background(), Readiness)
+	elapsed := time.Since(start)
+	assert.ErrorIs(t, res[0].Fault, ErrTimeout)
+	assert.True(t, res[1].Reply.Status)
+	// The slow one answers after ~150 ms; waiting for its 2 s deadline would be wrong.
+	assert.Less(t, elapsed, time.Second)
+}
+
+func TestMemoizedCollectSeesChanges(t *testing.T) {
+	b := NewBus(WithCacheTTL(100 * time.Millisecond))
+	var status atomic.Bool
+	status.Store(true)
+	b.Subscribe(Readiness, func(context.Context) Reply { return Reply{Name: "flip", Status: status.Load()} })
+	first := b.Collect(context.Background(), Readiness)
+	assert.False(t, first[0].Reused)
+	second := b.Collect(context.Background(), Readiness)
+	assert.True(t, second[0].Reply.Status)
+	assert.Same(t, &second[0], &b.Collect(context.Background(), Readiness)[0], "all reused: the same results")
+
+	unsub := b.Subscribe(Readiness, ok("new"))
+	assert.Len(t, b.Collect(context.Background(), Readiness), 2, "a new subscription invalidates the memo")
+	unsub()
+	assert.Len(t, b.Collect(context.Background(), Readiness), 1)
+
+	status.Store(false)
+	require.Eventually(t, func() bool {
+		return !b.Collect(context.Background(), Readiness)[0].Reply.Status
+	}, 2*time.Second, 10*time.Millisecond, "an expired reply is not served from the memo")
+}
+
+func TestWorkerPoolSurvivesPanicsAndGoexit(t *testing.T) {
+	b := NewBus(WithCacheTTL(0))
+	b.Subscribe(Readiness, func(context.Context) Reply { panic("x") }, Named("p"))
+	b.Subscribe(Readiness, func(context.Context) Reply { runtime.Goexit(); return Reply{} }, Named("g"))
+	b.Subscribe(Readiness, ok("fine"))
+	for range 50 {
+		res := b.Collect(context.Background(), Readiness)
+		require.Len(t, res, 3)
+		assert.ErrorIs(t, res[0].Fault, ErrPanic)
+		assert.ErrorIs(t, res[1].Fault, ErrPanic)
+		assert.True(t, res[2].Reply.Status)
+	}
+}

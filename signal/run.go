@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,8 +30,106 @@ type subscription struct {
 // it is under way.
 type run struct {
 	started time.Time
+
+	mu      sync.Mutex
+	out     *outcome  // set when the run finishes
+	waiters []*waiter // publishes to tell when it finishes
+}
+
+// waiter is one publish waiting for its runs: the last run to finish closes
+// done, so a publish wakes once, not once per receiver.
+type waiter struct {
+	pending atomic.Int32
 	done    chan struct{}
-	out     *outcome // set before done is closed
+}
+
+func newWaiter() *waiter {
+	w := &waiter{done: make(chan struct{})}
+	w.pending.Store(1) // the publish's own hold, released once it has joined every run
+	return w
+}
+
+func (w *waiter) release() {
+	if w.pending.Add(-1) == 0 {
+		close(w.done)
+	}
+}
+
+// join registers w to be told when r finishes; it returns the outcome
+// instead when r has finished already.
+func (r *run) join(w *waiter) *outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.out != nil {
+		return r.out
+	}
+	w.pending.Add(1)
+	r.waiters = append(r.waiters, w)
+	return nil
+}
+
+// leave forgets w, which gave up waiting: a run that hangs forever must not
+// collect one waiter per probe. It releases w's count for r itself, so that
+// w still wakes when its other runs finish.
+func (r *run) leave(w *waiter) {
+	r.mu.Lock()
+	i := slices.Index(r.waiters, w)
+	if i >= 0 {
+		r.waiters = slices.Delete(r.waiters, i, i+1)
+	}
+	r.mu.Unlock()
+	if i >= 0 {
+		w.release()
+	}
+}
+
+// outcome returns the run's outcome, or nil while it is under way.
+func (r *run) outcome() *outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out
+}
+
+func (r *run) complete(o *outcome) {
+	r.mu.Lock()
+	r.out = o
+	ws := r.waiters
+	r.waiters = nil
+	r.mu.Unlock()
+	for _, w := range ws {
+		w.release()
+	}
+}
+
+// runContext is the context of the runs one publish starts with one timeout:
+// they share its deadline, so they share one timer, which is stopped when the
+// last of them finishes.
+type runContext struct {
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+	refs    atomic.Int32
+}
+
+// runContextFor returns the publish's run context for timeout, creating it
+// on first need.
+func runContextFor(rcs *[]*runContext, parent context.Context, now time.Time, timeout time.Duration) *runContext {
+	for _, rc := range *rcs {
+		if rc.timeout == timeout {
+			return rc
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent), now.Add(timeout-margin(timeout)))
+	rc := &runContext{timeout: timeout, ctx: ctx, cancel: cancel}
+	rc.refs.Store(1) // the publish's own hold, released once it has started its runs
+	*rcs = append(*rcs, rc)
+	return rc
+}
+
+func (rc *runContext) release() {
+	if rc.refs.Add(-1) == 0 {
+		rc.cancel()
+	}
 }
 
 // outcome is a finished run's reply, encoded once for every publish that
@@ -68,8 +167,9 @@ func (s *subscription) displayName() string {
 }
 
 // begin returns the reply to reuse at now, or else the run to wait for,
-// starting one if none is under way.
-func (s *subscription) begin(ctx context.Context, now time.Time) (*outcome, *run) {
+// starting one if none is under way. A run it starts gets its context from
+// rcs, the publish's run contexts.
+func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runContext) (*outcome, *run) {
 	if o := s.last.Load(); o != nil && now.Before(o.expires) {
 		return o, nil
 	}
@@ -79,9 +179,11 @@ func (s *subscription) begin(ctx context.Context, now time.Time) (*outcome, *run
 		return o, nil
 	}
 	if s.inflight == nil {
-		r := &run{started: now, done: make(chan struct{})}
+		r := &run{started: now}
 		s.inflight = r
-		go s.execute(ctx, r)
+		c := runContextFor(rcs, parent, now, s.timeout)
+		c.refs.Add(1)
+		workers.run(func() { s.execute(c, r) })
 	}
 	return nil, s.inflight
 }
@@ -96,11 +198,8 @@ func margin(timeout time.Duration) time.Duration {
 // execute calls the receiver once. The run outlives the publish that started
 // it, so its context keeps that publish's values but not its cancellation,
 // and has a deadline of its own.
-func (s *subscription) execute(parent context.Context, r *run) {
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent),
-		r.started.Add(s.timeout-margin(s.timeout)))
-	defer cancel()
-
+func (s *subscription) execute(rc *runContext, r *run) {
+	defer rc.release()
 	var reply Reply
 	var fault error
 	returned := false
@@ -114,7 +213,7 @@ func (s *subscription) execute(parent context.Context, r *run) {
 		}
 		s.finish(r, reply, fault)
 	}()
-	reply = s.fn(ctx)
+	reply = s.fn(rc.ctx)
 	returned = true
 }
 
@@ -137,8 +236,7 @@ func (s *subscription) finish(r *run, reply Reply, fault error) {
 	s.last.Store(o)
 	s.inflight = nil
 	s.mu.Unlock()
-	r.out = o
-	close(r.done)
+	r.complete(o)
 }
 
 // encode turns a reply into an outcome, replacing it by a failed reply when
