@@ -1,0 +1,46 @@
+package bench
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkProbe serves one readiness probe per iteration through ServeHTTP
+// with an httptest recorder, the same way for every subject:
+//
+//	go test -run '^$' -bench . -benchmem ./bench
+//
+// Sub-benchmark names carry the keys benchstat groups by, so that
+//
+//	benchstat -col /lib bench.txt
+//
+// prints the subjects side by side, each compared with the bare handler.
+func BenchmarkProbe(b *testing.B) {
+	for _, sc := range Scenarios {
+		for _, sub := range Subjects {
+			b.Run("scenario="+sc.Name+"/lib="+sub.Name, func(b *testing.B) {
+				var be Backend
+				tg := sub.New(sc.Setup(&be))
+				b.Cleanup(tg.Close)
+				Probe(b, tg)
+			})
+		}
+	}
+}
+
+// Probe runs b.N probes of tg, after one that fills any cache.
+func Probe(b *testing.B, tg Target) {
+	req := httptest.NewRequest(http.MethodGet, tg.Path, nil)
+	warm := httptest.NewRecorder()
+	tg.Handler.ServeHTTP(warm, req)
+	if warm.Code != http.StatusOK {
+		b.Fatalf("warm-up probe: status %d, body %s", warm.Code, warm.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		rec := httptest.NewRecorder()
+		tg.Handler.ServeHTTP(rec, req)
+	}
+}
