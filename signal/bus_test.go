@@ -161,6 +161,16 @@ func TestPanickingReceiverBecomesFailedCheck(t *testing.T) {
 	assert.True(t, res[3].Reply.Status)
 }
 
+func TestPanicMessageIsScrubbed(t *testing.T) {
+	b := NewBus()
+	b.Subscribe(Readiness, func(context.Context) Reply {
+		panic("cannot connect to postgres://app:Hunter2-secret@db:5432/app")
+	}, Named("db"))
+	r := b.Publish(context.Background(), Readiness)[0]
+	assert.Contains(t, r.Data["error"], "postgres://app:")
+	assert.NotContains(t, r.Data["error"], "Hunter2-secret")
+}
+
 func TestConcurrentPublishesShareOneRun(t *testing.T) {
 	b := NewBus(WithCacheTTL(0))
 	var calls, running, most atomic.Int32

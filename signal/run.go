@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/oarepo/heartbeat/redact"
 )
 
 // subscription is one receiver on one signal, with the run it may have under
@@ -206,7 +208,8 @@ func (s *subscription) execute(rc *runContext, r *run) {
 	defer func() {
 		if !returned {
 			if v := recover(); v != nil {
-				fault = fmt.Errorf("%w: %v", ErrPanic, v)
+				// A panic value can be anything, a DSN included.
+				fault = fmt.Errorf("%w: %s", ErrPanic, redact.String(fmt.Sprint(v)))
 			} else {
 				fault = fmt.Errorf("%w: the receiver exited without replying (runtime.Goexit)", ErrPanic)
 			}
