@@ -1,14 +1,20 @@
 // Package httpapi serves the heartbeat probes over HTTP:
 //
 //	GET /.well-known/heartbeat/readiness
-//	GET /.well-known/heartbeat/liveliness
+//	GET /.well-known/heartbeat/liveliness   (also /liveness)
+//	GET /.well-known/heartbeat/startup
 //	GET /.well-known/heartbeat/environ
+//
+// Each of readiness, liveliness and startup also answers for one check at a
+// time (/readiness/{name}) and leaves checks out on request
+// (/readiness?exclude=name).
 //
 // Router returns a chi router, which a chi application can Mount and a
 // net/http application can Handle, since it is an http.Handler.
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +22,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/oarepo/heartbeat/drain"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -29,6 +36,9 @@ type Option func(*config)
 type config struct {
 	prefix        string
 	strictEnviron bool
+	drain         *drain.Drain
+	logger        *slog.Logger
+	listeners     []func(probes.Transition)
 }
 
 // WithPrefix serves the probes under prefix instead of DefaultPrefix
@@ -45,35 +55,76 @@ func WithStrictEnviron(strict bool) Option {
 	return func(c *config) { c.strictEnviron = strict }
 }
 
+// WithDrain makes readiness fail once d starts draining, with a check called
+// "shutdown" that gives the reason, while liveliness keeps passing: a
+// draining pod is leaving, not broken. Default: no drain; readiness depends
+// on its receivers only.
+func WithDrain(d *drain.Drain) Option {
+	return func(c *config) { c.drain = d }
+}
+
+// WithLogger logs every change of a check's or a probe's status once, as it
+// happens, to l (see probes.Tracker for what is logged and when). Default:
+// nothing is logged, and status changes are not tracked at all unless
+// OnTransition is used.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// OnTransition calls fn for every change of a check's or a probe's status,
+// and for the first status of each (Transition.Initial). It may be given
+// more than once; the listeners are called in order. Default: none.
+func OnTransition(fn func(probes.Transition)) Option {
+	return func(c *config) {
+		if fn != nil {
+			c.listeners = append(c.listeners, fn)
+		}
+	}
+}
+
 // Router returns a handler serving the probes of bus under the prefix.
 //
-// Readiness and liveliness answer 200 when every check passes and 500 when
-// one fails, with the JSON body of the original library. Every answer has
-// Content-Type application/json and Cache-Control no-store; HEAD answers like
-// GET without a body; other methods get 405 with an Allow header. No path is
-// ever redirected: the kubelet counts an unfollowed redirect as success, so a
-// redirect would make a wrong probe path pass.
+// Readiness, liveliness and startup answer 200 when every check passes and
+// 500 when one fails, with the JSON body of the original library. Startup
+// latches: once a startup probe has passed with all its checks, it passes
+// for the rest of the Router's life without running them again, as
+// Kubernetes expects of a startupProbe.
+//
+// Every answer has Content-Type application/json and Cache-Control
+// no-store; HEAD answers like GET without a body; other methods get 405 with
+// an Allow header. No path is ever redirected: the kubelet counts an
+// unfollowed redirect as success, so a redirect would make a wrong probe
+// path pass.
 func Router(bus *signal.Bus, opts ...Option) *chi.Mux {
 	cfg := config{prefix: DefaultPrefix}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	h := &handlers{bus: bus, cfg: cfg}
+	if cfg.logger != nil || len(cfg.listeners) > 0 {
+		h.tracker = probes.NewTracker(cfg.logger, cfg.listeners...)
+	}
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	r.Route(cfg.prefix+"/", func(r chi.Router) {
-		h.probe(r, "readiness", signal.Readiness)
-		h.probe(r, "liveliness", signal.Liveliness)
+		readiness := &probe{name: "readiness", signal: signal.Readiness, drain: cfg.drain}
+		liveliness := &probe{name: "liveliness", signal: signal.Liveliness}
+		startup := &probe{name: "startup", signal: signal.Startup, latch: true}
+		h.route(r, "/readiness", readiness)
+		h.route(r, "/liveliness", liveliness)
+		h.route(r, "/liveness", liveliness) // the word Kubernetes uses
+		h.route(r, "/startup", startup)
 		getOrHead(r, "/environ", h.environ)
 	})
 	return r
 }
 
 type handlers struct {
-	bus *signal.Bus
-	cfg config
+	bus     *signal.Bus
+	cfg     config
+	tracker *probes.Tracker // nil when nobody listens: tracking costs nothing then
 }
 
 func getOrHead(r chi.Router, path string, fn http.HandlerFunc) {
@@ -81,25 +132,8 @@ func getOrHead(r chi.Router, path string, fn http.HandlerFunc) {
 	r.Head(path, fn)
 }
 
-func (h *handlers) probe(r chi.Router, path, name string) {
-	getOrHead(r, "/"+path, func(w http.ResponseWriter, req *http.Request) {
-		if !validQuery(w, req) {
-			return
-		}
-		rep := probes.Check(req.Context(), h.bus, name)
-		code := http.StatusOK
-		if !rep.Status {
-			code = http.StatusInternalServerError
-		}
-		buf := getBuffer()
-		*buf = rep.AppendJSON((*buf)[:0])
-		write(w, req, code, *buf)
-		putBuffer(buf)
-	})
-}
-
 func (h *handlers) environ(w http.ResponseWriter, req *http.Request) {
-	if !validQuery(w, req) {
+	if _, ok := parseQuery(w, req, nil); !ok {
 		return
 	}
 	rep := probes.Environ(req.Context(), h.bus)

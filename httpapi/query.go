@@ -8,32 +8,38 @@ import (
 	"strings"
 )
 
-// knownParams are the query parameters the probes understand.
-var knownParams = []string{}
+// knownParams are the query parameters the readiness, liveliness and startup
+// probes understand:
+//
+//   - exclude=name (repeatable) leaves the named checks out of the probe.
+//
+// The environ probe and the per-check paths understand none.
+var knownParams = []string{"exclude"}
 
-// validQuery answers 400 and returns false when the query string is malformed
-// or names a parameter the probes do not know: a typo in a probe's URL must
-// not pass silently as if it had been understood.
-func validQuery(w http.ResponseWriter, req *http.Request) bool {
+// parseQuery answers 400 and returns false when the query string is
+// malformed or names a parameter not in known: a typo in a probe's URL must
+// not pass silently as if it had been understood. A request without a query
+// string costs one comparison.
+func parseQuery(w http.ResponseWriter, req *http.Request, known []string) (url.Values, bool) {
 	if req.URL.RawQuery == "" {
-		return true
+		return nil, true
 	}
 	q, err := url.ParseQuery(req.URL.RawQuery)
 	if err != nil {
 		writeError(w, req, http.StatusBadRequest, "malformed query string: "+err.Error())
-		return false
+		return nil, false
 	}
 	for k := range q {
-		if !slices.Contains(knownParams, k) {
-			known := "none"
-			if len(knownParams) > 0 {
-				known = strings.Join(knownParams, ", ")
+		if !slices.Contains(known, k) {
+			list := "none"
+			if len(known) > 0 {
+				list = strings.Join(known, ", ")
 			}
-			writeError(w, req, http.StatusBadRequest, "unknown query parameter "+quote(k)+"; known parameters: "+known)
-			return false
+			writeError(w, req, http.StatusBadRequest, "unknown query parameter "+quote(k)+"; known parameters: "+list)
+			return nil, false
 		}
 	}
-	return true
+	return q, true
 }
 
 // quote quotes a parameter name for an error message, cut short so that a
