@@ -17,20 +17,22 @@ import (
 // arrives while an earlier call is still running (its caller gave up at the
 // deadline, the client did not) waits for that call instead of starting
 // another, so a hung backend sees one request per receiver, not one per
-// probe. The zero Flight is ready to use.
-type Flight struct {
+// probe. T is what a successful call returns besides its error, such as a
+// server's role. The zero Flight is ready to use.
+type Flight[T any] struct {
 	// Addr, when set, returns the host:port of the server. On a timeout Do
 	// dials it once to tell a refused port from a server that accepts and
 	// stays silent. Nil or "" skips the check.
 	Addr func() string
 
 	mu   sync.Mutex
-	cur  *call
-	last *call // the call that finished most recently
+	cur  *call[T]
+	last *call[T] // the call that finished most recently
 }
 
-type call struct {
+type call[T any] struct {
 	done chan struct{}
+	val  T
 	err  error
 }
 
@@ -43,74 +45,112 @@ const (
 	diagnoseMin   = 5 * time.Millisecond
 )
 
-// Do runs fn, or joins the call already running, and returns its error. If
+// Do runs fn, or joins the call already running, and returns its result. If
 // ctx ends first, Do returns a *TimeoutError by the deadline and leaves the
 // call to finish in the background; fn gets ctx, so a client that honours
-// it stops at the same moment.
-func (f *Flight) Do(ctx context.Context, fn func(context.Context) error) error {
+// it stops at the same moment. A call that fails with nothing but the
+// context's own error is reported as a timeout too, so the message says
+// how long it waited and, when it can, why.
+func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
-	c := f.start(ctx, fn)
+	c, mine := f.start(ctx, fn)
 
-	deadline, hasDeadline := ctx.Deadline()
-	margin := min(time.Until(deadline)/diagnoseShare, diagnoseMax)
-	if !hasDeadline || f.Addr == nil || margin < diagnoseMin {
+	// Shortly before the deadline, spend what is left on a plain TCP dial
+	// to the server: it tells a refused port from a silent server.
+	var early <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok && f.Addr != nil {
+		left := time.Until(deadline)
+		if margin := min(left/diagnoseShare, diagnoseMax); margin >= diagnoseMin {
+			t := time.NewTimer(left - margin)
+			defer t.Stop()
+			early = t.C
+		}
+	}
+	var (
+		cause chan string
+		zero  T
+	)
+	for {
 		select {
 		case <-c.done:
-			return c.err
+			if isTimeout(c.err) && expired(ctx) {
+				// The client saw the same deadline a moment before we
+				// did; say it the same way either way.
+				return zero, f.timeout(ctx, c, start, found(cause))
+			}
+			if isContextErr(c.err) && !mine {
+				// The joined call ran out of its own caller's time, not
+				// ours: that says nothing about the server, so ask
+				// again with our context.
+				c, mine = f.start(ctx, fn)
+				continue
+			}
+			return c.val, c.err
 		case <-ctx.Done():
-			return f.timeout(ctx, c, start, "")
+			return zero, f.timeout(ctx, c, start, found(cause))
+		case <-early:
+			early = nil
+			cause = make(chan string, 1)
+			go func() { cause <- dialCheck(ctx, f.Addr()) }()
 		}
 	}
+}
 
-	// Wait until shortly before the deadline, then use the rest to find
-	// out what the server does with a plain TCP connection.
-	early := time.NewTimer(time.Until(deadline) - margin)
-	defer early.Stop()
-	select {
-	case <-c.done:
-		return c.err
-	case <-ctx.Done():
-		return f.timeout(ctx, c, start, "")
-	case <-early.C:
+// expired tells whether ctx has ended or is about to: a client that copies
+// the deadline onto its socket can report "i/o timeout" a few microseconds
+// before the context's own timer fires.
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
 	}
-	cause := make(chan string, 1)
-	go func() { cause <- dialCheck(ctx, f.Addr()) }()
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < time.Millisecond
+}
+
+// found is what the dial check found so far, or "".
+func found(cause chan string) string {
 	select {
-	case <-c.done:
-		return c.err
-	case <-ctx.Done():
-		select {
-		case found := <-cause:
-			return f.timeout(ctx, c, start, found)
-		default:
-			return f.timeout(ctx, c, start, "")
-		}
+	case s := <-cause:
+		return s
+	default: // not started (nil channel) or not finished
+		return ""
 	}
+}
+
+// isTimeout covers the context's errors and a network deadline derived from
+// it (go-redis with ContextTimeoutEnabled reports "i/o timeout").
+func isTimeout(err error) bool {
+	var ne net.Error
+	return isContextErr(err) || errors.As(err, &ne) && ne.Timeout()
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // timeout builds the answer for a call c that outlived ctx. The error of
 // an earlier call is added when it says more than "deadline exceeded"; c's
 // own error is not, as it can only be ctx's, seen a moment late.
-func (f *Flight) timeout(ctx context.Context, c *call, start time.Time, cause string) *TimeoutError {
+func (f *Flight[T]) timeout(ctx context.Context, c *call[T], start time.Time, cause string) *TimeoutError {
 	f.mu.Lock()
 	last := f.last
 	f.mu.Unlock()
 	te := &TimeoutError{After: time.Since(start), Cause: cause, Err: ctx.Err()}
-	if last != nil && last != c && last.err != nil &&
-		!errors.Is(last.err, context.DeadlineExceeded) && !errors.Is(last.err, context.Canceled) {
+	if last != nil && last != c && last.err != nil && !isContextErr(last.err) {
 		te.Last = last.err
 	}
 	return te
 }
 
-// start returns the call in flight, starting one if there is none.
-func (f *Flight) start(ctx context.Context, fn func(context.Context) error) *call {
+// start returns the call in flight, starting one if there is none; mine
+// tells whether it started one.
+func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, error)) (c *call[T], mine bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cur != nil {
-		return f.cur
+		return f.cur, false
 	}
-	c := &call{done: make(chan struct{})}
+	c = &call[T]{done: make(chan struct{})}
 	f.cur = c
 	go func() {
 		defer close(c.done)
@@ -125,9 +165,9 @@ func (f *Flight) start(ctx context.Context, fn func(context.Context) error) *cal
 			f.last = c
 			f.mu.Unlock()
 		}()
-		c.err = fn(ctx)
+		c.val, c.err = fn(ctx)
 	}()
-	return c
+	return c, true
 }
 
 // dialCheck opens and closes one TCP connection to addr within ctx and

@@ -15,32 +15,35 @@ import (
 )
 
 func TestDoReturnsTheCallsError(t *testing.T) {
-	var f backend.Flight
+	var f backend.Flight[int]
 	boom := errors.New("boom")
-	assert.NoError(t, f.Do(context.Background(), func(context.Context) error { return nil }))
-	assert.ErrorIs(t, f.Do(context.Background(), func(context.Context) error { return boom }), boom)
+	v, err := f.Do(context.Background(), func(context.Context) (int, error) { return 42, nil })
+	assert.NoError(t, err)
+	assert.Equal(t, 42, v)
+	_, err = f.Do(context.Background(), func(context.Context) (int, error) { return 0, boom })
+	assert.ErrorIs(t, err, boom)
 }
 
 // hang is a client call that ignores its context, as go-redis does by
 // default, until release is closed.
-func hang(calls *atomic.Int32, release chan struct{}) func(context.Context) error {
-	return func(context.Context) error {
+func hang(calls *atomic.Int32, release chan struct{}) func(context.Context) (int, error) {
+	return func(context.Context) (int, error) {
 		calls.Add(1)
 		<-release
-		return errors.New("read: i/o timeout")
+		return 0, errors.New("read: i/o timeout")
 	}
 }
 
 func TestDoAnswersByTheDeadlineAndKeepsOneCallInFlight(t *testing.T) {
 	var (
-		f       backend.Flight
+		f       backend.Flight[int]
 		calls   atomic.Int32
 		release = make(chan struct{})
 	)
 	for range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		start := time.Now()
-		err := f.Do(ctx, hang(&calls, release))
+		_, err := f.Do(ctx, hang(&calls, release))
 		cancel()
 		assert.Less(t, time.Since(start), time.Second)
 		var te *backend.TimeoutError
@@ -52,25 +55,30 @@ func TestDoAnswersByTheDeadlineAndKeepsOneCallInFlight(t *testing.T) {
 
 	close(release)
 	require.Eventually(t, func() bool {
-		return f.Do(context.Background(), func(context.Context) error { return nil }) == nil
+		_, err := f.Do(context.Background(), func(context.Context) (int, error) { return 0, nil })
+		return err == nil
 	}, time.Second, 10*time.Millisecond)
 }
 
 func TestDoReportsThePreviousError(t *testing.T) {
 	var (
-		f       backend.Flight
+		f       backend.Flight[int]
 		calls   atomic.Int32
 		release = make(chan struct{})
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_ = f.Do(ctx, hang(&calls, release))
+	_, _ = f.Do(ctx, hang(&calls, release))
 	close(release)
 	time.Sleep(20 * time.Millisecond) // let the hung call finish with its error
 
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel2()
-	err := f.Do(ctx2, func(ctx context.Context) error { <-ctx.Done(); time.Sleep(10 * time.Millisecond); return ctx.Err() })
+	_, err := f.Do(ctx2, func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		time.Sleep(10 * time.Millisecond)
+		return 0, ctx.Err()
+	})
 	assert.ErrorContains(t, err, "the previous check failed with: read: i/o timeout")
 }
 
@@ -83,14 +91,14 @@ func TestDoDiagnosesTimeouts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := backend.Flight{Addr: func() string { return tc.addr }}
+			f := backend.Flight[int]{Addr: func() string { return tc.addr }}
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			release := make(chan struct{})
 			defer close(release)
 			var calls atomic.Int32
 			start := time.Now()
-			err := f.Do(ctx, hang(&calls, release))
+			_, err := f.Do(ctx, hang(&calls, release))
 			assert.Less(t, time.Since(start), 2*time.Second)
 			assert.ErrorContains(t, err, "timed out after")
 			assert.ErrorContains(t, err, tc.want)
@@ -99,7 +107,33 @@ func TestDoDiagnosesTimeouts(t *testing.T) {
 }
 
 func TestDoRecoversAPanickingCall(t *testing.T) {
-	var f backend.Flight
-	err := f.Do(context.Background(), func(context.Context) error { panic("client bug") })
+	var f backend.Flight[int]
+	_, err := f.Do(context.Background(), func(context.Context) (int, error) { panic("client bug") })
 	assert.ErrorContains(t, err, "client bug")
+}
+
+// TestDoRetriesAJoinedCallThatRanOutOfItsCallersTime: the earlier caller's
+// deadline says nothing about the server, so a later caller with time left
+// asks again instead of reporting "deadline exceeded".
+func TestDoRetriesAJoinedCallThatRanOutOfItsCallersTime(t *testing.T) {
+	var (
+		f       backend.Flight[int]
+		calls   atomic.Int32
+		release = make(chan struct{})
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, _ = f.Do(ctx, func(context.Context) (int, error) {
+		calls.Add(1)
+		<-release
+		return 0, context.DeadlineExceeded
+	})
+	go func() { time.Sleep(20 * time.Millisecond); close(release) }()
+	v, err := f.Do(context.Background(), func(context.Context) (int, error) {
+		calls.Add(1)
+		return 7, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 7, v)
+	assert.Equal(t, int32(2), calls.Load())
 }

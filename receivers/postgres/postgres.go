@@ -203,14 +203,16 @@ func drain(rows *sql.Rows, err error) error {
 }
 
 func (c *check) receiver() signal.Receiver {
-	flight := &backend.Flight{}
+	flight := &backend.Flight[struct{}]{}
 	if c.addr != "" {
 		addr := c.addr
 		flight.Addr = func() string { return addr }
 	}
 	return func(ctx context.Context) signal.Reply {
 		start := time.Now()
-		err := flight.Do(ctx, c.call)
+		_, err := flight.Do(ctx, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, c.call(ctx)
+		})
 		elapsed := time.Since(start)
 
 		data := map[string]any{}

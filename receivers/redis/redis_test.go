@@ -1,0 +1,371 @@
+package redis_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oarepo/heartbeat/internal/testenv"
+	"github.com/oarepo/heartbeat/internal/testnet"
+	"github.com/oarepo/heartbeat/receivers/redis"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+// secret is the password given to every failing client; no reply may show
+// it.
+const secret = "S3cr3t-pw"
+
+// serverOptions parses the real server's URL, after making sure it answers.
+func serverOptions(t testing.TB) *goredis.Options {
+	t.Helper()
+	u := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	testenv.RequireTCP(t, "Redis", testenv.HostPort(u, "6379"))
+	o, err := goredis.ParseURL(u)
+	require.NoError(t, err)
+	return o
+}
+
+// settings are the two ways an application configures its client: go-redis's
+// defaults, and the ones the package documentation recommends.
+var settings = []struct {
+	name  string
+	apply func(*goredis.Options)
+}{
+	{"defaults", func(*goredis.Options) {}},
+	{"recommended", func(o *goredis.Options) {
+		o.MaxRetries = -1
+		o.DialerRetries = 1
+		o.ContextTimeoutEnabled = true
+	}},
+}
+
+func newClient(t testing.TB, o *goredis.Options) *goredis.Client {
+	t.Helper()
+	c := goredis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// probe calls r under a deadline, as the bus would, and reports how long
+// it took.
+func probe(r signal.Receiver, timeout time.Duration) (signal.Reply, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	reply := r(ctx)
+	return reply, time.Since(start)
+}
+
+// assertNoSecret checks the reply as it would reach the wire.
+func assertNoSecret(t *testing.T, reply signal.Reply) {
+	t.Helper()
+	b, err := json.Marshal(reply)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), secret)
+}
+
+func TestHealthy(t *testing.T) {
+	o := serverOptions(t)
+	t.Run("Client", func(t *testing.T) {
+		reply, _ := probe(redis.New(newClient(t, o)), 2*time.Second)
+		require.True(t, reply.Status, "%v", reply.Data)
+		assert.Equal(t, "redis", reply.Name)
+		assert.Greater(t, reply.Data["time"], 0.0)
+		assert.Equal(t, "master", reply.Data["role"])
+		assert.NotContains(t, reply.Data, "error")
+	})
+	t.Run("UniversalClient", func(t *testing.T) {
+		c := goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB})
+		t.Cleanup(func() { _ = c.Close() })
+		reply, _ := probe(redis.New(c, redis.WithName("cache")), 2*time.Second)
+		require.True(t, reply.Status, "%v", reply.Data)
+		assert.Equal(t, "cache", reply.Name)
+	})
+	t.Run("Ring", func(t *testing.T) {
+		ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"one": o.Addr}, DB: o.DB})
+		t.Cleanup(func() { _ = ring.Close() })
+		reply, _ := probe(redis.New(ring), 2*time.Second)
+		require.True(t, reply.Status, "%v", reply.Data)
+		assert.Equal(t, 1, reply.Data["shards"])
+	})
+}
+
+// TestClusterClientAgainstAPlainServer shows the cluster path's failure: the
+// server here is not a cluster, and the reply must say so.
+func TestClusterClientAgainstAPlainServer(t *testing.T) {
+	o := serverOptions(t)
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{o.Addr}, Password: secret, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	reply, _ := probe(redis.New(c), 2*time.Second)
+	t.Logf("%v", reply.Data)
+	if reply.Status {
+		// go-redis may treat a lone server as a one-shard cluster.
+		assert.EqualValues(t, 1, reply.Data["shards"])
+		return
+	}
+	assert.NotEmpty(t, reply.Data["error"])
+	assertNoSecret(t, reply)
+}
+
+// TestRoleIsOptional: a user whose ACL forbids ROLE still gets a passing
+// check, just without the role.
+func TestRoleIsOptional(t *testing.T) {
+	o := serverOptions(t)
+	admin := newClient(t, o)
+	ctx := context.Background()
+	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_norole", "reset", "on", ">norole-pw", "+ping").Err())
+	t.Cleanup(func() { _ = admin.Do(ctx, "ACL", "DELUSER", "heartbeat_norole").Err() })
+
+	uo := *o
+	uo.Username, uo.Password = "heartbeat_norole", "norole-pw"
+	reply, _ := probe(redis.New(newClient(t, &uo)), 2*time.Second)
+	assert.True(t, reply.Status, "%v", reply.Data)
+	assert.NotContains(t, reply.Data, "role")
+}
+
+// TestFailures runs every way the server can be out of reach against both
+// client settings, with a password that must never be shown. Whatever the
+// settings, the receiver answers by its deadline and names the cause.
+func TestFailures(t *testing.T) {
+	o := serverOptions(t)
+	cases := []struct {
+		name string
+		addr string
+		want []string
+	}{
+		{"closed port", testnet.DeadAddr(t), []string{"connection refused"}},
+		{"unknown host", "nosuch.invalid:6379", []string{"nosuch.invalid"}},
+		{"black hole", testnet.BlackHole(t), []string{"timed out after", "accepts TCP connections"}},
+	}
+	for _, tc := range cases {
+		for _, s := range settings {
+			t.Run(tc.name+"/"+s.name, func(t *testing.T) {
+				co := *o
+				co.Addr, co.Password = tc.addr, secret
+				s.apply(&co)
+				reply, took := probe(redis.New(newClient(t, &co)), 300*time.Millisecond)
+				t.Logf("after %v: %v", took, reply.Data)
+				assert.False(t, reply.Status)
+				assert.Less(t, took, 2*time.Second, "the receiver answers by its deadline")
+				for _, w := range tc.want {
+					assert.Contains(t, reply.Data["error"], w)
+				}
+				assert.NotContains(t, reply.Data, "time")
+				assertNoSecret(t, reply)
+			})
+		}
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	o := serverOptions(t)
+	admin := newClient(t, o)
+	ctx := context.Background()
+	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_pw", "reset", "on", ">heartbeat-right-pw", "+ping", "+role").Err())
+	t.Cleanup(func() { _ = admin.Do(ctx, "ACL", "DELUSER", "heartbeat_pw").Err() })
+
+	for _, s := range settings {
+		t.Run(s.name, func(t *testing.T) {
+			co := *o
+			co.Username, co.Password = "heartbeat_pw", "heartbeat-right-pw"
+			s.apply(&co)
+			reply, _ := probe(redis.New(newClient(t, &co)), 2*time.Second)
+			require.True(t, reply.Status, "the right password must work: %v", reply.Data)
+
+			co.Password = secret
+			reply, _ = probe(redis.New(newClient(t, &co)), 2*time.Second)
+			t.Logf("%v", reply.Data)
+			assert.False(t, reply.Status)
+			assert.Contains(t, reply.Data["error"], "WRONGPASS")
+			assertNoSecret(t, reply)
+		})
+	}
+}
+
+// TestBadURLNeverShowsThePassword: redis.ParseURL quotes the whole URL,
+// password included, in its error. An application that reports it through
+// the receiver gets it scrubbed.
+func TestBadURLNeverShowsThePassword(t *testing.T) {
+	for _, raw := range []string{
+		"redis://:" + secret + "@127.0.0.1:notaport/0",
+		"redis://user:" + secret + " with spaces@127.0.0.1:6379/0",
+		"rediss://:" + secret + "@[::1/0",
+		"redis://:" + secret + "@127.0.0.1:6379/0%zz",
+	} {
+		_, err := goredis.ParseURL(raw)
+		require.Error(t, err)
+		require.Contains(t, err.Error(), secret, "go-redis changed; this test no longer proves anything")
+		reply, _ := probe(redis.New(failing{err}), time.Second)
+		assert.False(t, reply.Status)
+		assertNoSecret(t, reply)
+	}
+}
+
+// failing is a client whose every PING fails with err.
+type failing struct{ err error }
+
+func (f failing) Ping(ctx context.Context) *goredis.StatusCmd {
+	cmd := goredis.NewStatusCmd(ctx, "ping")
+	cmd.SetErr(f.err)
+	return cmd
+}
+
+func TestNotPONG(t *testing.T) {
+	reply, _ := probe(redis.New(answer("+OK")), time.Second)
+	assert.False(t, reply.Status)
+	assert.Contains(t, reply.Data["error"], `PING answered "+OK", want PONG`)
+}
+
+type answer string
+
+func (a answer) Ping(ctx context.Context) *goredis.StatusCmd {
+	return goredis.NewStatusResult(string(a), nil)
+}
+
+// TestPausedServer makes the real server slow with CLIENT PAUSE. The pause
+// holds every client of this server, so it is short, and no other package's
+// tests use Redis.
+func TestPausedServer(t *testing.T) {
+	o := serverOptions(t)
+	admin := newClient(t, o)
+	ctx := context.Background()
+	for _, s := range settings {
+		t.Run(s.name, func(t *testing.T) {
+			co := *o
+			s.apply(&co)
+			c := newClient(t, &co)
+			r := redis.New(c)
+			reply, _ := probe(r, 2*time.Second)
+			require.True(t, reply.Status, "%v", reply.Data)
+
+			require.NoError(t, admin.Do(ctx, "CLIENT", "PAUSE", "1000", "ALL").Err())
+			t.Cleanup(func() { _ = admin.Do(ctx, "CLIENT", "UNPAUSE").Err() })
+			reply, took := probe(r, 300*time.Millisecond)
+			t.Logf("after %v: %v", took, reply.Data)
+			assert.False(t, reply.Status)
+			assert.Less(t, took, 2*time.Second)
+			assert.Contains(t, reply.Data["error"], "timed out after")
+
+			require.NoError(t, admin.Do(ctx, "CLIENT", "UNPAUSE").Err())
+			require.Eventually(t, func() bool {
+				reply, _ := probe(r, time.Second)
+				return reply.Status
+			}, 5*time.Second, 50*time.Millisecond, "the same client recovers")
+		})
+	}
+}
+
+// TestServerRestart cuts the link to the server while the application holds
+// its client, then restores it on the same address: the same client must
+// report healthy at the next probe.
+func TestServerRestart(t *testing.T) {
+	o := serverOptions(t)
+	proxy := testnet.NewProxy(t, o.Addr)
+	for _, s := range settings {
+		t.Run(s.name, func(t *testing.T) {
+			co := *o
+			co.Addr = proxy.Addr()
+			s.apply(&co)
+			r := redis.New(newClient(t, &co))
+			reply, _ := probe(r, 2*time.Second)
+			require.True(t, reply.Status, "%v", reply.Data)
+
+			proxy.Cut()
+			reply, took := probe(r, time.Second)
+			t.Logf("cut, after %v: %v", took, reply.Data)
+			assert.False(t, reply.Status)
+			assert.Less(t, took, 2*time.Second)
+			assert.NotEmpty(t, reply.Data["error"])
+
+			require.NoError(t, proxy.Restore())
+			reply, _ = probe(r, 2*time.Second)
+			assert.True(t, reply.Status, "the next probe after the restore: %v", reply.Data)
+		})
+	}
+}
+
+// BenchmarkBarePing is the client's own PING, the baseline.
+func BenchmarkBarePing(b *testing.B) {
+	c := newClient(b, serverOptions(b))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Ping(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBarePingRole is PING and ROLE in one pipeline without the
+// receiver: what the role costs on the wire.
+func BenchmarkBarePingRole(b *testing.B) {
+	c := newClient(b, serverOptions(b))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Ping(ctx)
+			p.Do(ctx, "ROLE")
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBarePingInfo is PING and INFO replication in one pipeline, the
+// alternative that ROLE was chosen over.
+func BenchmarkBarePingInfo(b *testing.B) {
+	c := newClient(b, serverOptions(b))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Ping(ctx)
+			p.Info(ctx, "replication")
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReceiver is the receiver as the bus calls it, under a deadline.
+// Compared with BenchmarkBarePingRole it shows the receiver's overhead
+// (goroutine, timers, reply map).
+func BenchmarkReceiver(b *testing.B) {
+	r := redis.New(newClient(b, serverOptions(b)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		if reply := r(ctx); !reply.Status {
+			b.Fatal(reply.Data)
+		}
+	}
+}
+
+func ExampleNew() {
+	rdb := goredis.NewClient(&goredis.Options{
+		Addr: "cache.example:6379",
+		// Give the probe's deadline and the real error to the receiver;
+		// see the package documentation.
+		MaxRetries:            -1,
+		DialerRetries:         1,
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+
+	check := redis.New(rdb, redis.WithName("cache"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+	defer cancel()
+	reply := check(ctx)
+	fmt.Println(reply.Name, reply.Status, reply.Data["role"], reply.Data["error"])
+}
