@@ -21,8 +21,8 @@ type HungResult struct {
 	// Slowest is the latency of the slowest answer.
 	Slowest time.Duration
 	// Goroutines is how many more goroutines were alive once the burst was
-	// over than before it: goroutines the library left behind, including
-	// those of probes still not answered.
+	// over than before the subject was built: goroutines the library left
+	// behind, including those of probes still not answered.
 	Goroutines int
 	// CheckCalls is how many times the hung check was started.
 	CheckCalls int64
@@ -34,6 +34,9 @@ type HungResult struct {
 // the measurement waits at most wait for the rest. The hung check is
 // released only after the goroutines are counted.
 func Hung(sub Subject, probes int, timeout, deadline, wait time.Duration) HungResult {
+	settle()
+	base := runtime.NumGoroutine()
+
 	var b Backend
 	release := make(chan struct{})
 	defer close(release)
@@ -45,9 +48,6 @@ func Hung(sub Subject, probes int, timeout, deadline, wait time.Duration) HungRe
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodGet, tg.Path, nil)
 	}
-
-	settle()
-	base := runtime.NumGoroutine()
 
 	type answer struct {
 		lat  time.Duration
@@ -92,10 +92,19 @@ collect:
 	return r
 }
 
-// settle gives goroutines that are about to exit the time to do so.
+// settle gives goroutines that are about to exit the time to do so: it
+// returns once their number has held still for 100 ms, or after a second.
 func settle() {
-	for range 5 {
-		runtime.Gosched()
+	n, still := runtime.NumGoroutine(), 0
+	for range 50 {
 		time.Sleep(20 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m == n {
+			if still++; still == 5 {
+				return
+			}
+		} else {
+			n, still = m, 0
+		}
 	}
 }

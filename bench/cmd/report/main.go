@@ -1,0 +1,260 @@
+// Command report measures heartbeat side by side with its peers and prints
+// the tables of docs/performance.md ("Against peer libraries") as Markdown:
+//
+//	go run ./bench/cmd/report > /tmp/report.md
+//
+// It takes a few minutes. -sections picks some tables only, -benchtime and
+// -load trade precision for time. Run it on an otherwise idle machine: every
+// figure is relative to the bare net/http handler measured in the same run,
+// but a busy machine still blurs them.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oarepo/heartbeat/bench"
+)
+
+func main() {
+	testing.Init()
+	benchtime := flag.Duration("benchtime", 500*time.Millisecond, "time per in-process benchmark")
+	load := flag.Duration("load", 2*time.Second, "time per loopback load row")
+	clients := flag.Int("clients", 32, "concurrent keep-alive clients of the loopback table")
+	sections := flag.String("sections", "inprocess,loopback,coalesce,hung", "tables to print, comma-separated")
+	flag.Parse()
+	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+
+	r := &report{w: os.Stdout, ns: map[string]float64{}}
+	fmt.Fprintf(r.w, "Measured %s on %s/%s, %d CPUs (GOMAXPROCS %d), %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), bench.Procs(), runtime.Version())
+	for _, s := range strings.Split(*sections, ",") {
+		switch strings.TrimSpace(s) {
+		case "inprocess":
+			r.inProcess()
+		case "loopback":
+			r.loopback(*clients, *load)
+		case "coalesce":
+			r.coalesce(64, *load)
+		case "hung":
+			r.hung()
+		default:
+			fmt.Fprintf(os.Stderr, "report: unknown section %q\n", s)
+			os.Exit(2)
+		}
+	}
+	r.targets()
+}
+
+type report struct {
+	w io.Writer
+	// ns, rps and the rest keep figures for the targets, keyed by
+	// "scenario/subject".
+	ns       map[string]float64
+	rps      map[string]float64
+	calls    map[string]float64
+	hungRows map[string]bench.HungResult
+}
+
+func (r *report) printf(format string, args ...any) { fmt.Fprintf(r.w, format, args...) }
+
+// best returns the smallest (or largest, when most is true) figure among the
+// peers of one scenario, and the peer's name.
+func best(fig map[string]float64, scenario string, most bool) (float64, string) {
+	v, who := math.NaN(), ""
+	for _, s := range bench.Subjects {
+		if s.Kind != bench.Peer {
+			continue
+		}
+		x, ok := fig[scenario+"/"+s.Name]
+		if !ok {
+			continue
+		}
+		if math.IsNaN(v) || (most && x > v) || (!most && x < v) {
+			v, who = x, s.Name
+		}
+	}
+	return v, who
+}
+
+func (r *report) inProcess() {
+	r.printf("### In-process: one probe through ServeHTTP\n\n")
+	r.printf("`go test -bench` style: a new httptest.ResponseRecorder per probe, the same request, run sequentially. Ratios are to the bare handler (×floor) and to the fastest peer in the same row group (×best peer).\n\n")
+	r.printf("| scenario | library | ns/op | B/op | allocs/op | ×floor | ×best peer |\n|---|---|---:|---:|---:|---:|---:|\n")
+	for _, sc := range bench.Scenarios {
+		rows := map[string]testing.BenchmarkResult{}
+		for _, sub := range bench.Subjects {
+			var be bench.Backend
+			tg := sub.New(sc.Setup(&be))
+			res := testing.Benchmark(func(b *testing.B) { bench.Probe(b, tg) })
+			tg.Close()
+			rows[sub.Name] = res
+			r.ns[sc.Name+"/"+sub.Name] = float64(res.NsPerOp())
+		}
+		floor := r.ns[sc.Name+"/nethttp"]
+		peer, _ := best(r.ns, sc.Name, false)
+		for _, sub := range bench.Subjects {
+			res := rows[sub.Name]
+			ns := float64(res.NsPerOp())
+			vsPeer := ""
+			if sub.Kind == bench.Heartbeat {
+				vsPeer = fmt.Sprintf("%.2f", ns/peer)
+			}
+			r.printf("| %s | %s | %s | %d | %d | %.2f | %s |\n", sc.Name, sub.Name, fmtNs(ns),
+				res.AllocedBytesPerOp(), res.AllocsPerOp(), ns/floor, vsPeer)
+		}
+	}
+	r.printf("\n")
+}
+
+func (r *report) loopback(clients int, d time.Duration) {
+	r.rps = map[string]float64{}
+	r.printf("### Loopback HTTP: %d keep-alive clients, %v per row\n\n", clients, d)
+	r.printf("Each client sends its next probe as soon as the last one is answered. The clients share the machine's CPUs with the server. ×floor and ×best peer compare req/s (higher is better).\n\n")
+	r.printf("| scenario | library | req/s | p50 | p99 | errors | non-200 | ×floor | ×best peer |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	ctx := context.Background()
+	for _, sc := range bench.Scenarios {
+		rows := map[string]bench.LoadResult{}
+		for _, sub := range bench.Subjects {
+			var be bench.Backend
+			tg := sub.New(sc.Setup(&be))
+			url, stop := bench.Serve(tg.Handler)
+			res := bench.Load(ctx, url+tg.Path, clients, d)
+			stop()
+			tg.Close()
+			rows[sub.Name] = res
+			r.rps[sc.Name+"/"+sub.Name] = res.RPS()
+		}
+		floor := r.rps[sc.Name+"/nethttp"]
+		peer, _ := best(r.rps, sc.Name, true)
+		for _, sub := range bench.Subjects {
+			res := rows[sub.Name]
+			vsPeer := ""
+			if sub.Kind == bench.Heartbeat {
+				vsPeer = fmt.Sprintf("%.2f", res.RPS()/peer)
+			}
+			r.printf("| %s | %s | %.0f | %s | %s | %d | %d | %.2f | %s |\n", sc.Name, sub.Name, res.RPS(),
+				fmtDur(res.P50), fmtDur(res.P99), res.Errors, res.Requests-res.Status[200], res.RPS()/floor, vsPeer)
+		}
+	}
+	r.printf("\n")
+}
+
+func (r *report) coalesce(clients int, d time.Duration) {
+	r.calls = map[string]float64{}
+	r.printf("### One 20 ms check, %d clients, %v per row\n\n", clients, d)
+	r.printf("Backend calls are the times the check ran: what a database behind it would serve.\n\n")
+	r.printf("| library | probes/s | backend calls/s | probes per call | p50 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, sub := range bench.Subjects {
+		if sub.Kind == bench.Floor {
+			continue
+		}
+		res := bench.Coalesce(context.Background(), sub, clients, 20*time.Millisecond, d)
+		r.calls[sub.Name] = res.CallsPerSecond()
+		perCall := math.Inf(1)
+		if res.Calls > 0 {
+			perCall = float64(res.Requests) / float64(res.Calls)
+		}
+		r.printf("| %s | %.0f | %.1f | %.0f | %s | %s | %d |\n", sub.Name, res.RPS(), res.CallsPerSecond(), perCall,
+			fmtDur(res.P50), fmtDur(res.P99), res.Errors)
+	}
+	r.printf("\n")
+}
+
+// Hung-check parameters: the issue's 100 ms check timeout, 200 probes at
+// once, the kubelet's default 1 s probe timeout as the deadline.
+const (
+	hungProbes   = 200
+	hungTimeout  = 100 * time.Millisecond
+	hungDeadline = time.Second
+	hungWait     = 3 * time.Second
+)
+
+func (r *report) hung() {
+	r.hungRows = map[string]bench.HungResult{}
+	r.printf("### A check that hangs and ignores its context\n\n")
+	r.printf("%d probes at once through ServeHTTP, %v check timeout wherever the library offers one; on time means answered within %v (the kubelet's default probe timeout). Goroutines are those alive after the burst that were not before it, counted %v after it started at the latest, before the hung check is released; a probe still unanswered then counts as one.\n\n",
+		hungProbes, hungTimeout, hungDeadline, hungWait)
+	r.printf("| library | on time | answered | failed answers | slowest | goroutines held | check calls |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, sub := range bench.Subjects {
+		if sub.Kind == bench.Floor {
+			continue
+		}
+		res := bench.Hung(sub, hungProbes, hungTimeout, hungDeadline, hungWait)
+		r.hungRows[sub.Name] = res
+		r.printf("| %s | %d/%d | %d | %d | %s | %d | %d |\n", sub.Name, res.OnTime, res.Probes, res.Answered, res.Failed,
+			fmtDur(res.Slowest), res.Goroutines, res.CheckCalls)
+		// Let what the library left running finish its timers before the
+		// next row.
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.printf("\n")
+}
+
+// targets prints the issue's targets as met or missed by this run.
+func (r *report) targets() {
+	r.printf("### Targets\n\n| target | measured | met |\n|---|---|---|\n")
+	row := func(target, measured string, met bool) {
+		mark := "no"
+		if met {
+			mark = "yes"
+		}
+		r.printf("| %s | %s | %s |\n", target, measured, mark)
+	}
+	if len(r.ns) > 0 {
+		hb, floor := r.ns["0-checks/heartbeat"], r.ns["0-checks/nethttp"]
+		row("0 checks: no slower than the bare handler", fmt.Sprintf("%s vs %s", fmtNs(hb), fmtNs(floor)), hb <= floor)
+		for _, sc := range []string{"10-instant", "100-instant"} {
+			hb, alex := r.ns[sc+"/heartbeat"], r.ns[sc+"/alexliesenfeld"]
+			row(sc+", cached: under 1/10 of alexliesenfeld's cache hit", fmt.Sprintf("%s vs %s (1/%.0f)", fmtNs(hb), fmtNs(alex), alex/hb), hb*10 < alex)
+		}
+		for _, sc := range []string{"10-instant", "100-instant"} {
+			hb, hep := r.ns[sc+"/heartbeat-nocache"], r.ns[sc+"/heptio"]
+			row(sc+", caching off: no slower than heptio", fmt.Sprintf("%s vs %s", fmtNs(hb), fmtNs(hep)), hb <= hep)
+		}
+		hb = r.ns["50x5ms/heartbeat-nocache"]
+		row("50 × 5 ms, caching off: one probe under 7 ms", fmtNs(hb), hb < 7e6)
+	}
+	if r.rps != nil {
+		v := r.rps["50x5ms/heartbeat-nocache"]
+		row("50 × 5 ms, caching off: over 5,000 req/s from 32 clients", fmt.Sprintf("%.0f req/s", v), v > 5000)
+	}
+	if r.hungRows != nil {
+		for _, name := range []string{"heartbeat", "heartbeat-nocache"} {
+			h := r.hungRows[name]
+			row(name+", hung check: every probe on time, at most 1 goroutine held",
+				fmt.Sprintf("%d/%d on time, %d held", h.OnTime, h.Probes, h.Goroutines), h.OnTime == h.Probes && h.Goroutines <= 1)
+		}
+	}
+	if r.calls != nil {
+		v := r.calls["heartbeat"]
+		row("one 20 ms check, 64 clients, 1 s cache: at most one backend call per second (plus the first)", fmt.Sprintf("%.1f calls/s", v), v <= 1.5)
+		v = r.calls["heartbeat-nocache"]
+		row("one 20 ms check, 64 clients, caching off: at most one call per 20 ms", fmt.Sprintf("%.1f calls/s", v), v <= 50.5)
+	}
+	r.printf("\n")
+}
+
+func fmtNs(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0f ns", ns)
+	}
+}
+
+func fmtDur(d time.Duration) string { return fmtNs(float64(d)) }
