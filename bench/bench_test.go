@@ -24,4 +24,3 @@ func BenchmarkProbe(b *testing.B) {
 		}
 	}
 }
-
