@@ -137,3 +137,19 @@ func TestDoRetriesAJoinedCallThatRanOutOfItsCallersTime(t *testing.T) {
 	assert.Equal(t, 7, v)
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// BenchmarkDo is Flight's fixed cost around a call that returns at once:
+// a goroutine, a timer and two channel operations. Under a deadline, as the
+// bus always calls receivers.
+func BenchmarkDo(b *testing.B) {
+	f := backend.Flight[int]{Addr: func() string { return "127.0.0.1:1" }}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Do(ctx, fn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
