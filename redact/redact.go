@@ -22,6 +22,10 @@
 //   - every literal secret passed by the caller, also in its percent-encoded
 //     and Go-quoted spellings.
 //
+// A raw space in a URL password (invalid, but typed by people) is caught
+// inside quotes, as url.Parse errors print it, but not in running text, where
+// nothing marks where the URL ends: pass such a password as a secret.
+//
 // The functions are pure: the same input always gives the same output, and
 // nothing is kept between calls.
 package redact
@@ -76,8 +80,8 @@ var (
 	jsonField = regexp.MustCompile(`("` + secretKey + `"\s*:\s*)"(?:\\.|[^"\\])*"`)
 
 	// An Authorization header, with or without a scheme word before the
-	// credentials.
-	authHeader = regexp.MustCompile(`(?i)(authorization\s*[:=]\s*"?(?:(?:basic|bearer|apikey|token|digest|negotiate)\s+)?)[^\s"',;]+`)
+	// credentials, also as a printed http.Header (Authorization:[Basic …]).
+	authHeader = regexp.MustCompile(`(?i)(authorization\s*[:=]\s*[\["]?(?:(?:basic|bearer|apikey|token|digest|negotiate)\s+)?)[^\s"',;\]]+`)
 
 	// A bare bearer token. Eight characters at least, so that the
 	// WWW-Authenticate challenge `Bearer realm="security"` stays readable.

@@ -124,6 +124,17 @@ func TestString(t *testing.T) {
 			want: `authorization=Bearer xxxxx; Authorization: ApiKey xxxxx`,
 		},
 		{
+			name: "printed http.Header",
+			in:   `header map[Authorization:[Basic ZWxhc3RpYzpjaGFuZ2VtZQ==] Accept:[*/*]]`,
+			want: `header map[Authorization:[Basic xxxxx] Accept:[*/*]]`,
+		},
+		{
+			name:    "raw space in a URL password in running text needs the secret",
+			in:      `dial postgres://app:pass word@db/app failed`,
+			secrets: []string{"pass word"},
+			want:    `dial postgres://app:xxxxx@db/app failed`,
+		},
+		{
 			name: "bare bearer token",
 			in:   `sent bearer eyJhbGciOiJIUzI1NiJ9.e30.sig to the server`,
 			want: `sent bearer xxxxx to the server`,
