@@ -12,6 +12,19 @@ set -euo pipefail
 
 log() { echo "services: $*" >&2; }
 
+wait_for() { # name, command...
+	local name=$1
+	shift
+	for _ in $(seq 1 60); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	log "$name did not answer within 30 s"
+	return 1
+}
+
 # Install only what is missing, so a machine that has both pays nothing.
 missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
@@ -58,26 +71,15 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 	hba_changed=false # a fresh start reads the file anyway
 fi
 
-wait_for() { # name, command...
-	local name=$1
-	shift
-	for _ in $(seq 1 60); do
-		if "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.5
-	done
-	log "$name did not answer within 30 s"
-	return 1
-}
+if $hba_changed; then
+	# A signal, not SQL: the running server may still demand a password
+	# that the postgres user of a fresh install does not have.
+	pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload
+fi
 
 wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
 
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres "$@"; }
-
-if $hba_changed; then
-	psql_admin -Atc 'select pg_reload_conf()' >/dev/null
-fi
 
 if [[ "$(psql_admin -Atc "select 1 from pg_database where datname = 'test'")" != 1 ]]; then
 	log "creating database test"
