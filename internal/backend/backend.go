@@ -173,7 +173,9 @@ func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, erro
 // dialCheck opens and closes one TCP connection to addr within ctx and
 // describes what happened, or returns "" when there is nothing to add.
 func dialCheck(ctx context.Context, addr string) string {
-	if addr == "" {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		// Not a TCP address: empty, or a placeholder such as the
+		// "FailoverClient" of go-redis's sentinel client.
 		return ""
 	}
 	var d net.Dialer
