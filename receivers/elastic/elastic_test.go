@@ -1,0 +1,306 @@
+package elastic_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oarepo/heartbeat/receivers/elastic"
+	"github.com/oarepo/heartbeat/receivers/elastic/internal/fakees"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+const (
+	password      = "S3cr3t-es-pw"
+	wrongPassword = "Wr0ng-guess-pw"
+)
+
+// fakeCase is one behaviour of a node and what the receiver must make of it.
+type fakeCase struct {
+	name     string
+	status   string // cluster colour the fake reports
+	fault    fakees.Fault
+	user     string // client credentials; zero means the right ones
+	password string
+	noAuth   bool // send no credentials at all
+	opts     []elastic.Option
+	timeout  time.Duration // probe deadline; zero means 1 s
+
+	// skip leaves out clients the case does not apply to.
+	skip func(client) bool
+
+	wantOK            bool
+	wantErr           string // substring of data["error"]
+	wantClusterStatus string // data["cluster_status"], empty when absent
+	wantHits          int    // requests the node sees from a non-retrying client; 0: unchecked
+	wantHitsRetrying  int    // the same from go-elasticsearch with default settings
+	maxElapsed        time.Duration
+}
+
+var fakeCases = []fakeCase{
+	{name: "green", status: "green", wantOK: true, wantClusterStatus: "green", wantHits: 1, wantHitsRetrying: 1},
+	{name: "yellow is ready by default", status: "yellow", wantOK: true, wantClusterStatus: "yellow"},
+	{
+		name: "yellow not ready when asked", status: "yellow", opts: []elastic.Option{elastic.WithYellowReady(false)},
+		wantErr: "cluster status is yellow (1 unassigned shards)", wantClusterStatus: "yellow",
+	},
+	{
+		name: "red is answered with 200 and still fails", status: "red",
+		wantErr: "cluster status is red (2 unassigned shards)", wantClusterStatus: "red",
+	},
+	{name: "unknown colour fails", status: "unknown", wantErr: `cluster status is "unknown"`, wantClusterStatus: "unknown"},
+	{name: "unavailable colour fails", status: "unavailable", wantErr: `cluster status is "unavailable"`, wantClusterStatus: "unavailable"},
+	{
+		name: "missing credentials", status: "green", noAuth: true,
+		wantErr: "401 security_exception: missing authentication credentials for REST request [/_cluster/health?",
+	},
+	{
+		name: "wrong password", status: "green", user: fakees.User, password: wrongPassword,
+		wantErr: "401 security_exception: unable to authenticate user [elastic] for REST request [/_cluster/health?",
+	},
+	{
+		name: "no monitor privilege", status: "green", fault: fakees.Forbidden,
+		wantErr: "403 security_exception: action [cluster:monitor/health] is unauthorized for user [elastic]",
+	},
+	{
+		name: "no master is retried by go-elasticsearch", status: "green", fault: fakees.NoMaster,
+		wantErr: "503 master_not_discovered_exception", wantHits: 1, wantHitsRetrying: 4,
+	},
+	{
+		name: "wait_for_status not met in time", status: "yellow", timeout: 400 * time.Millisecond,
+		opts:    []elastic.Option{elastic.WithWaitForStatus("green")},
+		wantErr: "408 timed out waiting for cluster status green; it is yellow", wantClusterStatus: "yellow",
+		maxElapsed: 2 * time.Second,
+	},
+	{
+		name: "wait_for_status already met", status: "green", opts: []elastic.Option{elastic.WithWaitForStatus("yellow")},
+		wantOK: true, wantClusterStatus: "green", maxElapsed: 200 * time.Millisecond,
+	},
+	{
+		name: "index health", status: "green", opts: []elastic.Option{elastic.WithIndex("records-*")},
+		wantOK: true, wantClusterStatus: "green",
+	},
+	{
+		name: "not Elasticsearch is refused by the product check", status: "green", fault: fakees.NotElasticsearch,
+		skip:    func(c client) bool { return !c.productCheck },
+		wantErr: "GET /_cluster/health: the client noticed that the server is not Elasticsearch and we do not support this unknown product (the answer lacked the X-Elastic-Product: Elasticsearch header",
+	},
+	{
+		name: "not Elasticsearch passes a transport without product check", status: "green", fault: fakees.NotElasticsearch,
+		skip:   func(c client) bool { return c.productCheck },
+		wantOK: true, wantClusterStatus: "green",
+	},
+	{
+		name: "hung node", status: "green", fault: fakees.Hang, timeout: 300 * time.Millisecond,
+		wantErr: "no answer from Elasticsearch within 300ms: context deadline exceeded", maxElapsed: 2 * time.Second,
+	},
+	{
+		name: "connection closed without an answer", status: "green", fault: fakees.CloseConn,
+		wantErr: "GET /_cluster/health: EOF (the connection closed before an answer)", wantHits: 1, wantHitsRetrying: 4,
+	},
+}
+
+// TestFake runs every node behaviour through every client: go-elasticsearch
+// v8, v9 and bare net/http must give the same replies, except where a
+// client's own behaviour (product check, retries) is the point.
+func TestFake(t *testing.T) {
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			for _, tc := range fakeCases {
+				if tc.skip != nil && tc.skip(c) {
+					continue
+				}
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					srv := fakees.New(tc.status, password)
+					srv.Fault = tc.fault
+					t.Cleanup(srv.Close)
+
+					user, pw := fakees.User, password
+					if tc.user != "" {
+						user, pw = tc.user, tc.password
+					}
+					if tc.noAuth {
+						user, pw = "", ""
+					}
+					tr := c.new(t, srv.URL, user, pw, clientOpt{})
+
+					timeout := tc.timeout
+					if timeout == 0 {
+						timeout = time.Second
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), timeout)
+					defer cancel()
+					start := time.Now()
+					r := elastic.New(tr, tc.opts...)(ctx)
+					elapsed := time.Since(start)
+
+					assert.Equal(t, "elasticsearch", r.Name)
+					assert.Equal(t, tc.wantOK, r.Status, "data: %v", r.Data)
+					assert.IsType(t, float64(0), r.Data["time"])
+					if tc.wantOK {
+						assert.NotContains(t, r.Data, "error")
+						assert.Equal(t, fakees.ClusterName, r.Data["cluster_name"])
+						assert.Equal(t, 1, r.Data["number_of_nodes"])
+					} else {
+						assert.Contains(t, r.Data["error"], tc.wantErr)
+						assert.NotContains(t, r.Data["error"], "\n", "the error is one line")
+					}
+					if tc.wantClusterStatus != "" {
+						assert.Equal(t, tc.wantClusterStatus, r.Data["cluster_status"])
+					} else {
+						assert.NotContains(t, r.Data, "cluster_status")
+					}
+					hits := tc.wantHits
+					if c.retries && tc.wantHitsRetrying != 0 {
+						hits = tc.wantHitsRetrying
+					}
+					if hits != 0 {
+						assert.Equal(t, hits, srv.Hits(), "requests that reached the node")
+					}
+					if tc.maxElapsed != 0 {
+						assert.Less(t, elapsed, tc.maxElapsed)
+					}
+					assertNoSecret(t, r)
+				})
+			}
+		})
+	}
+}
+
+// assertNoSecret checks the reply as it would go on the wire.
+func assertNoSecret(t *testing.T, r signal.Reply) {
+	t.Helper()
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	t.Logf("reply: %s", b)
+	assert.NotContains(t, string(b), password)
+	assert.NotContains(t, string(b), wrongPassword)
+}
+
+// TestRequest checks what the receiver asks for: server-side timeouts
+// derived from the probe deadline, so a masterless cluster or an unmet
+// wait_for_status answers before the probe gives up, and none without one.
+func TestRequest(t *testing.T) {
+	srv := fakees.New("green", "")
+	t.Cleanup(srv.Close)
+	tr := newPlain(t, srv.URL, "", "", clientOpt{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.True(t, elastic.New(tr)(ctx).Status)
+	require.True(t, elastic.New(tr, elastic.WithIndex("records-*"), elastic.WithWaitForStatus("yellow"))(ctx).Status)
+	require.True(t, elastic.New(tr)(context.Background()).Status)
+
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Regexp(t, `^/_cluster/health\?master_timeout=7[0-9]{2}ms$`, reqs[0])
+	assert.Regexp(t, `^/_cluster/health/records-\*\?master_timeout=7[0-9]{2}ms&timeout=7[0-9]{2}ms&wait_for_status=yellow$`, reqs[1])
+	assert.Equal(t, "/_cluster/health", reqs[2])
+}
+
+// TestRecommendedRetrySettings shows the client settings docs/receivers.md
+// recommends: without 503 among the retried statuses, or with retries off,
+// a masterless cluster is asked once per probe instead of four times.
+func TestRecommendedRetrySettings(t *testing.T) {
+	settings := map[string]clientOpt{
+		"RetryOnStatus 502 504": {retryOnStatus: []int{502, 504}},
+		"DisableRetry":          {disableRetry: true},
+	}
+	for _, c := range clients {
+		if !c.retries {
+			continue
+		}
+		for name, opt := range settings {
+			t.Run(c.name+"/"+name, func(t *testing.T) {
+				srv := fakees.New("green", password)
+				srv.Fault = fakees.NoMaster
+				t.Cleanup(srv.Close)
+				r := elastic.New(c.new(t, srv.URL, fakees.User, password, opt))(context.Background())
+				assert.False(t, r.Status)
+				assert.Equal(t, "503 master_not_discovered_exception", r.Data["error"])
+				assert.Equal(t, 1, srv.Hits())
+			})
+		}
+	}
+}
+
+// TestUnreachable points each client at a closed port, with the password in
+// the address as users often write it.
+func TestUnreachable(t *testing.T) {
+	srv := fakees.New("green", password)
+	addr := "http://" + fakees.User + ":" + password + "@" + strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			tr := c.new(t, addr, "", "", clientOpt{disableRetry: true})
+			r := elastic.New(tr)(context.Background())
+			assert.False(t, r.Status)
+			assert.Regexp(t, `^GET /_cluster/health: dial tcp 127\.0\.0\.1:\d+: connect: connection refused$`, r.Data["error"])
+			assertNoSecret(t, r)
+		})
+	}
+}
+
+// stubTransport answers every request from a function, for answers no
+// Elasticsearch gives but proxies and broken transports do.
+type stubTransport func(*http.Request) (*http.Response, error)
+
+func (f stubTransport) Perform(r *http.Request) (*http.Response, error) { return f(r) }
+
+func answer(code int, body string) stubTransport {
+	return func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: code, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+	}
+}
+
+func TestOddAnswers(t *testing.T) {
+	cases := []struct {
+		name    string
+		tr      stubTransport
+		wantErr string
+	}{
+		{"proxy error page", answer(502, "<html>\n<body>Bad Gateway</body>\n</html>"), "502 Bad Gateway: <html> <body>Bad Gateway</body> </html>"},
+		{"empty 503", answer(503, ""), "503 Service Unavailable"},
+		{"string error", answer(400, `{"error":"no handler found"}`), "400 no handler found"},
+		{"200 not JSON", answer(200, "OK"), "200 but the body is not cluster health: invalid character"},
+		{"200 without status", answer(200, `{"cluster_name":"x"}`), `200 but the body is not cluster health: no "status" field`},
+		{"secret echoed by a proxy", answer(502, "upstream http://elastic:"+password+"@10.0.0.1:9200 failed"), "502 Bad Gateway: upstream http://elastic:"},
+		{"very long body", answer(502, strings.Repeat("x", 5000)), "502 Bad Gateway: " + strings.Repeat("x", 200) + "…"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := elastic.New(tc.tr)(context.Background())
+			assert.False(t, r.Status)
+			got, _ := r.Data["error"].(string)
+			assert.True(t, strings.HasPrefix(got, tc.wantErr), "error %q does not start with %q", got, tc.wantErr)
+			assertNoSecret(t, r)
+		})
+	}
+}
+
+// TestTransportIgnoringContext: a transport that never returns must not
+// hold the probe past its deadline.
+func TestTransportIgnoringContext(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stuck := stubTransport(func(*http.Request) (*http.Response, error) {
+		<-release
+		return nil, io.ErrUnexpectedEOF
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := elastic.New(stuck, elastic.WithName("search"))(ctx)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.Equal(t, "search", r.Name)
+	assert.False(t, r.Status)
+	assert.Equal(t, "no answer from Elasticsearch within 100ms: context deadline exceeded", r.Data["error"])
+}
