@@ -73,7 +73,9 @@ func WithLogger(l *slog.Logger) Option {
 
 // OnTransition calls fn for every change of a check's or a probe's status,
 // and for the first status of each (Transition.Initial). It may be given
-// more than once; the listeners are called in order. Default: none.
+// more than once; the listeners are called in order, on the goroutine of the
+// probe that saw the change, so they must be safe for concurrent use and
+// quick. Default: none.
 func OnTransition(fn func(probes.Transition)) Option {
 	return func(c *config) {
 		if fn != nil {

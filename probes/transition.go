@@ -63,7 +63,8 @@ type seen struct {
 // NewTracker returns a Tracker that logs to logger (nil logs nothing) and
 // calls every listener, in order, for every transition. Listeners run on the
 // goroutine of the probe that saw the change, after the Tracker's lock is
-// released; a slow listener delays that one probe's answer.
+// released: two probes may call them at once, so they must be safe for
+// concurrent use, and a slow listener delays that one probe's answer.
 func NewTracker(logger *slog.Logger, listeners ...func(Transition)) *Tracker {
 	return &Tracker{logger: logger, listeners: listeners, state: make(map[trackKey]seen)}
 }
