@@ -105,7 +105,7 @@ func TestServeDrainsThenShutsDown(t *testing.T) {
 	code, body := get(t, s.url+"/.well-known/heartbeat/readiness")
 	assert.Equal(t, http.StatusInternalServerError, code)
 	shutdown := body["checks"].(map[string]any)["shutdown"].(map[string]any)
-	assert.Equal(t, "shutting down: context canceled", shutdown["error"])
+	assert.Equal(t, "draining: context canceled", shutdown["error"])
 	code, _ = get(t, s.url+"/.well-known/heartbeat/liveliness")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Less(t, time.Since(began), delay, "the checks above ran within the delay")

@@ -149,7 +149,7 @@ func withShutdown(rep probes.Report, d *drain.Drain, always bool) probes.Report 
 	if st == nil {
 		r.JSON = []byte(`{"status":true}`)
 	} else {
-		msg := "shutting down: " + st.Reason
+		msg := "draining: " + st.Reason
 		since := st.Since.UTC().Format(time.RFC3339Nano)
 		r.Reply.Data = map[string]any{"error": msg, "since": since}
 		b := append([]byte(`{"status":false,"error":`), signal.AppendString(nil, msg)...)

@@ -201,7 +201,7 @@ func TestDrainFailsReadinessOnly(t *testing.T) {
 	assert.Equal(t, true, checks["db"].(map[string]any)["status"])
 	shutdown := checks["shutdown"].(map[string]any)
 	assert.Equal(t, false, shutdown["status"])
-	assert.Equal(t, "shutting down: received terminated", shutdown["error"])
+	assert.Equal(t, "draining: received terminated", shutdown["error"])
 	assert.NotEmpty(t, shutdown["since"])
 
 	rec, _ = serve(t, h, http.MethodGet, readiness+"/shutdown")
