@@ -3,7 +3,6 @@ package bench
 import (
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -22,7 +21,8 @@ type HungResult struct {
 	Slowest time.Duration
 	// Goroutines is how many more goroutines were alive once the burst was
 	// over than before the subject was built: goroutines the library left
-	// behind, including those of probes still not answered.
+	// behind, including those of probes still not answered. Idle workers of
+	// heartbeat's pool are not counted (see Goroutines).
 	Goroutines int
 	// CheckCalls is how many times the hung check was started.
 	CheckCalls int64
@@ -35,7 +35,7 @@ type HungResult struct {
 // released only after the goroutines are counted.
 func Hung(sub Subject, probes int, timeout, deadline, wait time.Duration) HungResult {
 	settle()
-	base := runtime.NumGoroutine()
+	base := Goroutines()
 
 	var b Backend
 	release := make(chan struct{})
@@ -87,7 +87,7 @@ collect:
 		}
 	}
 	settle()
-	r.Goroutines = runtime.NumGoroutine() - base
+	r.Goroutines = Goroutines() - base
 	r.CheckCalls = b.Calls()
 	return r
 }
@@ -95,10 +95,10 @@ collect:
 // settle gives goroutines that are about to exit the time to do so: it
 // returns once their number has held still for 100 ms, or after a second.
 func settle() {
-	n, still := runtime.NumGoroutine(), 0
+	n, still := Goroutines(), 0
 	for range 50 {
 		time.Sleep(20 * time.Millisecond)
-		m := runtime.NumGoroutine()
+		m := Goroutines()
 		if m == n {
 			if still++; still == 5 {
 				return

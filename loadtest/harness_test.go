@@ -1,0 +1,374 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/Shopify/toxiproxy/v2/collectors"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oarepo/heartbeat/httpapi"
+	"github.com/oarepo/heartbeat/receivers/postgres"
+	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+// loadDB is the database the receivers under test connect to. It is ours
+// alone, so that its transaction counter counts only their queries, whatever
+// other tests do to the shared server meanwhile.
+const loadDB = "heartbeat_load"
+
+// servers finds the real PostgreSQL and Redis, as internal/testenv does for
+// the root module: a skip when one is absent, a failure under CI=true.
+func servers(t *testing.T) (pgAddr, redisAddr string) {
+	t.Helper()
+	pgURL := getenv("HEARTBEAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	redisURL := getenv("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	pgAddr, redisAddr = hostPort(pgURL, "5432"), hostPort(redisURL, "6379")
+	for _, s := range []struct{ what, addr string }{{"PostgreSQL", pgAddr}, {"Redis", redisAddr}} {
+		c, err := net.DialTimeout("tcp", s.addr, 2*time.Second)
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("CI=true and a required server is unavailable: %s at %s: %v", s.what, s.addr, err)
+			}
+			t.Skipf("server unavailable (start it, e.g. bash .ci/services.sh; under CI=true this fails): %s at %s: %v", s.what, s.addr, err)
+		}
+		_ = c.Close()
+	}
+	ensureLoadDB(t, pgURL)
+	return pgAddr, redisAddr
+}
+
+func getenv(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func hostPort(rawURL, defPort string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "127.0.0.1:" + defPort
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), defPort)
+	}
+	return u.Host
+}
+
+var loadDBOnce sync.Once
+
+// ensureLoadDB creates loadDB if it does not exist yet.
+func ensureLoadDB(t *testing.T, adminURL string) {
+	t.Helper()
+	var err error
+	loadDBOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var c *pgx.Conn
+		if c, err = pgx.Connect(ctx, adminURL); err != nil {
+			return
+		}
+		defer func() { _ = c.Close(ctx) }()
+		_, err = c.Exec(ctx, "CREATE DATABASE "+loadDB)
+		var pgErr interface{ SQLState() string }
+		if errors.As(err, &pgErr) && pgErr.SQLState() == "42P04" { // duplicate_database
+			err = nil
+		}
+	})
+	require.NoError(t, err, "create database %s", loadDB)
+}
+
+// stack is a service as a user would run it: a real http.Server with the
+// heartbeat router, a pgx pool and a go-redis client, each checked by its
+// bundled receiver on readiness, and a liveliness check that needs neither.
+type stack struct {
+	url  string
+	pg   *pgxpool.Pool
+	rdb  *goredis.Client
+	srv  *httptest.Server
+	once sync.Once
+}
+
+func newStack(t *testing.T, pgAddr, redisAddr string, opts ...signal.Option) *stack {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig("postgres://postgres@" + pgAddr + "/" + loadDB + "?sslmode=disable&connect_timeout=2")
+	require.NoError(t, err)
+	cfg.MaxConns = 4
+	pg, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	rdb := goredis.NewClient(&goredis.Options{
+		Addr: redisAddr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: true, PoolSize: 4,
+	})
+
+	bus := signal.NewBus(opts...)
+	bus.Subscribe(signal.Readiness, postgres.New(pg), signal.Named("postgres"))
+	bus.Subscribe(signal.Readiness, heartbeatredis.New(rdb), signal.Named("redis"))
+	bus.Subscribe(signal.Liveliness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "goroutines", Status: true, Data: map[string]any{"count": runtime.NumGoroutine()}}
+	}, signal.Named("goroutines"))
+
+	srv := httptest.NewServer(httpapi.Router(bus))
+	s := &stack{url: srv.URL + httpapi.DefaultPrefix, pg: pg, rdb: rdb, srv: srv}
+	t.Cleanup(s.close)
+	return s
+}
+
+// close stops the server and closes the backends' clients; their
+// server-side sessions end, which also makes PostgreSQL flush their
+// statistics.
+func (s *stack) close() {
+	s.once.Do(func() {
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+		s.pg.Close()
+		_ = s.rdb.Close()
+	})
+}
+
+// sample is one probe as a client saw it.
+type sample struct {
+	path    string
+	at      time.Time // when it was answered
+	latency time.Duration
+	code    int
+	err     error
+}
+
+// probers send probes from clients goroutines, each sending its next probe
+// as soon as the last is answered, alternating over paths, until stop.
+type probers struct {
+	wg      sync.WaitGroup
+	stopped chan struct{}
+	tr      *http.Transport
+
+	mu      sync.Mutex
+	samples []sample
+}
+
+func startProbers(base string, clients int, paths ...string) *probers {
+	p := &probers{
+		stopped: make(chan struct{}),
+		tr:      &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients},
+	}
+	client := &http.Client{Transport: p.tr, Timeout: 10 * time.Second}
+	for i := range clients {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for n := i; ; n++ {
+				select {
+				case <-p.stopped:
+					return
+				default:
+				}
+				path := paths[n%len(paths)]
+				start := time.Now()
+				s := sample{path: path}
+				resp, err := client.Get(base + "/" + path)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+					s.code = resp.StatusCode
+				}
+				s.err, s.at, s.latency = err, time.Now(), time.Since(start)
+				p.mu.Lock()
+				p.samples = append(p.samples, s)
+				p.mu.Unlock()
+			}
+		}()
+	}
+	return p
+}
+
+// stop stops the clients and returns every sample, in the order answered.
+func (p *probers) stop() []sample {
+	close(p.stopped)
+	p.wg.Wait()
+	p.tr.CloseIdleConnections()
+	slices.SortFunc(p.samples, func(a, b sample) int { return a.at.Compare(b.at) })
+	return p.samples
+}
+
+// snapshot returns the samples so far without stopping.
+func (p *probers) snapshot() []sample {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.samples)
+}
+
+// percentile returns the q-quantile of the samples' latencies.
+func percentile(samples []sample, q float64) time.Duration {
+	if len(samples) == 0 {
+		return 0
+	}
+	lat := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		lat[i] = s.latency
+	}
+	slices.Sort(lat)
+	return lat[min(int(float64(len(lat))*q), len(lat)-1)]
+}
+
+// pgCommits is the transactions committed in loadDB so far, as PostgreSQL
+// counts them. Sessions report their counts when they end or at most once a
+// second, so read it after the pool is closed.
+func pgCommits(t *testing.T, pgAddr string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Connected to another database, so that reading the counter does not
+	// change it.
+	c, err := pgx.Connect(ctx, "postgres://postgres@"+pgAddr+"/test?sslmode=disable")
+	require.NoError(t, err)
+	defer func() { _ = c.Close(ctx) }()
+	// Session ends are reported asynchronously: wait until the count stops
+	// moving.
+	var last int64 = -1
+	for range 20 {
+		var n int64
+		_, err := c.Exec(ctx, "SELECT pg_stat_clear_snapshot()")
+		require.NoError(t, err)
+		require.NoError(t, c.QueryRow(ctx, "SELECT xact_commit FROM pg_stat_database WHERE datname = $1", loadDB).Scan(&n))
+		if n == last {
+			return n
+		}
+		last = n
+		time.Sleep(300 * time.Millisecond)
+	}
+	return last
+}
+
+// redisPings is how many PING commands the Redis server has served, from
+// every client: other tests may ping it meanwhile, so a bound on a delta
+// needs some slack.
+func redisPings(t *testing.T, redisAddr string) int64 {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	defer func() { _ = c.Close() }()
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_ping:calls=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
+		require.NoError(t, err)
+		return n
+	}
+	return 0 // never pinged since the server started
+}
+
+// goroutines waits for goroutines about to exit, then counts them, less the
+// idle workers of heartbeat's goroutine pool: those wait for the next run,
+// are bounded in number and exit after a while unused. A worker running a
+// receiver is counted.
+func goroutines() int {
+	n, still := countGoroutines(), 0
+	for range 100 {
+		time.Sleep(20 * time.Millisecond)
+		m := countGoroutines()
+		if m == n {
+			if still++; still == 10 {
+				break
+			}
+		} else {
+			n, still = m, 0
+		}
+	}
+	return n
+}
+
+func countGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !idleWorker(g) {
+			count++
+		}
+	}
+	return count
+}
+
+// idleWorker reports whether the goroutine whose trace is g waits in the
+// pool's loop itself, its innermost frame outside the runtime.
+func idleWorker(g string) bool {
+	for _, line := range strings.Split(g, "\n")[1:] {
+		if strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "runtime.") {
+			continue
+		}
+		return strings.HasPrefix(line, "github.com/oarepo/heartbeat/signal.(*pool).loop(")
+	}
+	return false
+}
+
+// chaos is an in-process toxiproxy.
+type chaos struct {
+	srv *toxiproxy.ApiServer
+}
+
+func newChaos() *chaos {
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	srv.Metrics.ProxyMetrics = collectors.NewProxyMetricCollectors()
+	return &chaos{srv: srv}
+}
+
+// proxy starts a proxy to upstream on a free loopback port.
+func (c *chaos) proxy(t *testing.T, name, upstream string) *toxiproxy.Proxy {
+	t.Helper()
+	p := toxiproxy.NewProxy(c.srv, name, "127.0.0.1:0", upstream)
+	require.NoError(t, p.Start())
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// addToxic adds a toxic to p, given as toxiproxy's JSON.
+func addToxic(t *testing.T, p *toxiproxy.Proxy, name, kind, attributes string) {
+	t.Helper()
+	js := fmt.Sprintf(`{"name":%q,"type":%q,"stream":"downstream","toxicity":1,"attributes":%s}`, name, kind, attributes)
+	_, err := p.Toxics.AddToxicJson(strings.NewReader(js))
+	require.NoError(t, err)
+}
+
+func removeToxic(t *testing.T, p *toxiproxy.Proxy, name string) {
+	t.Helper()
+	require.NoError(t, p.Toxics.RemoveToxic(context.Background(), name))
+}
+
+// quiet drops go-redis's own log lines ("failed to dial"): the faults make
+// them on purpose, and the test reports what matters.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func init() { goredis.SetLogger(quiet{}) }
