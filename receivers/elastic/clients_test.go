@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	es8 "github.com/elastic/go-elasticsearch/v8"
 	es9 "github.com/elastic/go-elasticsearch/v9"
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,7 @@ type client struct {
 // clientOpt holds the client settings a test varies.
 type clientOpt struct {
 	disableRetry  bool
+	zeroRetries   bool // MaxRetries: 0 (v8) or WithRetry(0) (v9)
 	retryOnStatus []int
 }
 
@@ -44,20 +46,30 @@ func newV8(t testing.TB, addr, user, password string, opt clientOpt) elastic.Tra
 		Username:      user,
 		Password:      password,
 		DisableRetry:  opt.disableRetry,
+		MaxRetries:    0, // also for opt.zeroRetries: v8 reads 0 as its default, three
 		RetryOnStatus: opt.retryOnStatus,
 	})
 	require.NoError(t, err)
 	return c
 }
 
+// newV9 uses the option constructor v9 recommends; its Config struct is
+// deprecated there.
 func newV9(t testing.TB, addr, user, password string, opt clientOpt) elastic.Transport {
-	c, err := es9.NewClient(es9.Config{
-		Addresses:     []string{addr},
-		Username:      user,
-		Password:      password,
-		DisableRetry:  opt.disableRetry,
-		RetryOnStatus: opt.retryOnStatus,
-	})
+	opts := []es9.Option{es9.WithAddresses(addr)}
+	if user != "" {
+		opts = append(opts, es9.WithBasicAuth(user, password))
+	}
+	switch {
+	case opt.disableRetry:
+		// es9.WithRetry(0) does not do this: zero retries means the default three.
+		opts = append(opts, es9.WithTransportOptions(elastictransport.WithDisableRetry()))
+	case opt.zeroRetries:
+		opts = append(opts, es9.WithRetry(0))
+	case opt.retryOnStatus != nil:
+		opts = append(opts, es9.WithRetry(3, opt.retryOnStatus...))
+	}
+	c, err := es9.New(opts...)
 	require.NoError(t, err)
 	return c
 }

@@ -206,27 +206,34 @@ func TestRequest(t *testing.T) {
 	assert.Equal(t, "/_cluster/health", reqs[2])
 }
 
-// TestRecommendedRetrySettings shows the client settings docs/receivers.md
-// recommends: without 503 among the retried statuses, or with retries off,
-// a masterless cluster is asked once per probe instead of four times.
-func TestRecommendedRetrySettings(t *testing.T) {
-	settings := map[string]clientOpt{
-		"RetryOnStatus 502 504": {retryOnStatus: []int{502, 504}},
-		"DisableRetry":          {disableRetry: true},
+// TestRetrySettings measures how often one probe asks a masterless
+// cluster, under the client settings docs/receivers.md discusses: without 503
+// among the retried statuses, or with retries off, once instead of four
+// times. Zero retries is not "off": the clients read 0 as their default.
+func TestRetrySettings(t *testing.T) {
+	settings := []struct {
+		name string
+		opt  clientOpt
+		hits int
+	}{
+		{"defaults", clientOpt{}, 4},
+		{"zero retries means the default", clientOpt{zeroRetries: true}, 4},
+		{"retry on 502 and 504 only", clientOpt{retryOnStatus: []int{502, 504}}, 1},
+		{"retries disabled", clientOpt{disableRetry: true}, 1},
 	}
 	for _, c := range clients {
 		if !c.retries {
 			continue
 		}
-		for name, opt := range settings {
-			t.Run(c.name+"/"+name, func(t *testing.T) {
+		for _, s := range settings {
+			t.Run(c.name+"/"+s.name, func(t *testing.T) {
 				srv := fakees.New("green", password)
 				srv.Fault = fakees.NoMaster
 				t.Cleanup(srv.Close)
-				r := elastic.New(c.new(t, srv.URL, fakees.User, password, opt))(context.Background())
+				r := elastic.New(c.new(t, srv.URL, fakees.User, password, s.opt))(context.Background())
 				assert.False(t, r.Status)
 				assert.Equal(t, "503 master_not_discovered_exception", r.Data["error"])
-				assert.Equal(t, 1, srv.Hits())
+				assert.Equal(t, s.hits, srv.Hits(), "requests that reached the node")
 			})
 		}
 	}
