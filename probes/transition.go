@@ -39,6 +39,9 @@ type Transition struct {
 // only when it fails, since "db: unknown → true" for every check at every
 // start is noise, while a check failing from the start is news.
 //
+// A check that stops being reported (unsubscribed, excluded) keeps its last
+// status: its absence is not a transition.
+//
 // A Tracker is safe for concurrent use. Observations are ordered by the time
 // their probe started, so a slow probe finishing late cannot undo what a
 // later probe already reported.
