@@ -98,7 +98,7 @@ func OnTransition(fn func(probes.Transition)) Option {
 // an Allow header. No path is ever redirected: the kubelet counts an
 // unfollowed redirect as success, so a redirect would make a wrong probe
 // path pass.
-func Router(bus *signal.Bus, opts ...Option) *chi.Mux {
+func Router(bus *signal.Bus, opts ...Option) *Mux {
 	cfg := config{prefix: DefaultPrefix}
 	for _, o := range opts {
 		o(&cfg)
@@ -118,12 +118,36 @@ func Router(bus *signal.Bus, opts ...Option) *chi.Mux {
 	readiness := &probe{name: "readiness", signal: signal.Readiness, drain: cfg.drain}
 	liveliness := &probe{name: "liveliness", signal: signal.Liveliness}
 	startup := &probe{name: "startup", signal: signal.Startup, latch: true}
-	h.route(r, p+"/readiness", readiness)
-	h.route(r, p+"/liveliness", liveliness)
-	h.route(r, p+"/liveness", liveliness) // the word Kubernetes uses
-	h.route(r, p+"/startup", startup)
+	m := &Mux{Mux: r, exact: map[string]http.HandlerFunc{}}
+	m.route(h, p+"/readiness", readiness)
+	m.route(h, p+"/liveliness", liveliness)
+	m.route(h, p+"/liveness", liveliness) // the word Kubernetes uses
+	m.route(h, p+"/startup", startup)
 	getOrHead(r, p+"/environ", h.environ)
-	return r
+	return m
+}
+
+// Mux is the router Router returns: a chi router, to Mount or to extend
+// like any other, that answers the probes' own paths without a route
+// lookup.
+type Mux struct {
+	*chi.Mux
+	// exact maps each whole-probe path to its handler: the requests the
+	// kubelet sends every few seconds, answered before chi sets up its
+	// routing context.
+	exact map[string]http.HandlerFunc
+}
+
+// ServeHTTP answers a GET or HEAD of a probe's own path, with no query
+// string, directly; every other request goes through chi.
+func (m *Mux) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.RawQuery == "" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		if fn, ok := m.exact[req.URL.Path]; ok {
+			fn(w, req)
+			return
+		}
+	}
+	m.Mux.ServeHTTP(w, req)
 }
 
 type handlers struct {

@@ -299,3 +299,25 @@ func TestConcurrentProbesOverRealServer(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.LessOrEqual(t, calls.Load(), int32(40), "100 probes share runs: at most a couple of runs per receiver")
 }
+
+func TestReusedBodyFollowsTheReplies(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(50 * time.Millisecond))
+	var up atomic.Bool
+	up.Store(true)
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "db", Status: up.Load()}
+	})
+	h := Router(bus)
+	for range 3 { // a fresh run, then the reused results, then the kept body
+		rec, _ := serve(t, h, http.MethodGet, readiness)
+		assert.Equal(t, http.StatusOK, rec.Code)
+	}
+	up.Store(false)
+	require.Eventually(t, func() bool {
+		rec, body := serve(t, h, http.MethodGet, readiness)
+		return rec.Code == http.StatusInternalServerError && body["status"] == false
+	}, 2*time.Second, 10*time.Millisecond)
+	rec, _ := serve(t, h, http.MethodGet, readiness)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code, "the kept body never outlives its replies")
+	assert.JSONEq(t, `{"status":false,"checks":{"db":{"status":false}}}`, rec.Body.String())
+}

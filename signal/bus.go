@@ -26,6 +26,11 @@ type Bus struct {
 
 	mu     sync.Mutex // serialises changes to topics and their receiver lists
 	topics map[string]*topic
+	// known is a copy of topics' keys, replaced whole when a signal gets its
+	// first receiver, so that publishing a signal nobody subscribed to costs
+	// a map lookup instead of a trip through EventBus that would find no
+	// handler.
+	known atomic.Pointer[map[string]bool]
 }
 
 // topic is the receiver list of one signal name, replaced whole on every
@@ -87,6 +92,11 @@ func (b *Bus) Subscribe(name string, r Receiver, opts ...SubscribeOption) (unsub
 		b.topics[name] = t
 		// The handler's only error is for a non-function argument.
 		_ = b.events.Subscribe(name, t.handle)
+		known := make(map[string]bool, len(b.topics))
+		for n := range b.topics {
+			known[n] = true
+		}
+		b.known.Store(&known)
 	}
 	var subs []*subscription
 	if p := t.subs.Load(); p != nil {
@@ -134,6 +144,9 @@ func (b *Bus) snapshot(name string) []*subscription {
 // lookup publishes name on the EventBus, whose one handler for it reports
 // the signal's topic and receiver list.
 func (b *Bus) lookup(name string) (*topic, *[]*subscription) {
+	if known := b.known.Load(); known == nil || !(*known)[name] {
+		return nil, nil
+	}
 	d := dispatch{}
 	b.events.Publish(name, &d)
 	return d.topic, d.subs
