@@ -87,7 +87,8 @@ var Subjects = []Subject{
 	{Name: "alexliesenfeld-nocache", Kind: Peer, Note: "alexliesenfeld/health, WithDisabledCache", New: newAlex(true)},
 	{Name: "hellofresh", Kind: Peer, Note: "hellofresh/health-go v5.5.4, WithMaxConcurrent(number of checks)", New: newHellofresh(true)},
 	{Name: "hellofresh-default", Kind: Peer, Note: "hellofresh/health-go defaults: GOMAXPROCS checks at a time", New: newHellofresh(false)},
-	{Name: "heptio", Kind: Peer, Note: "heptiolabs/healthcheck, healthcheck.Timeout when a timeout is set", New: newHeptio},
+	{Name: "heptio", Kind: Peer, Note: "heptiolabs/healthcheck, checks called in turn; healthcheck.Timeout only in the hung-check scenario", New: newHeptio(false)},
+	{Name: "heptio-timeout", Kind: Peer, Note: "heptiolabs/healthcheck, every check wrapped in healthcheck.Timeout (800 ms): a deadline like heartbeat's", New: newHeptio(true)},
 }
 
 // SubjectByName returns the subject called name.
@@ -167,16 +168,22 @@ func newHellofresh(unbounded bool) func(Setup) Target {
 	}
 }
 
-func newHeptio(s Setup) Target {
-	h := healthcheck.NewHandler()
-	for i, c := range s.Checks {
-		check := healthcheck.Check(func() error { return c(context.Background()) })
-		if s.Timeout > 0 {
-			check = healthcheck.Timeout(check, s.Timeout)
+func newHeptio(always bool) func(Setup) Target {
+	return func(s Setup) Target {
+		timeout := s.Timeout
+		if timeout == 0 && always {
+			timeout = signal.DefaultTimeout
 		}
-		h.AddReadinessCheck(checkName(i), check)
+		h := healthcheck.NewHandler()
+		for i, c := range s.Checks {
+			check := healthcheck.Check(func() error { return c(context.Background()) })
+			if timeout > 0 {
+				check = healthcheck.Timeout(check, timeout)
+			}
+			h.AddReadinessCheck(checkName(i), check)
+		}
+		return Target{Handler: h, Path: "/ready", Close: func() {}}
 	}
-	return Target{Handler: h, Path: "/ready", Close: func() {}}
 }
 
 // Procs is GOMAXPROCS, printed with every table: hellofresh's default
