@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/oarepo/heartbeat/receivers/elastic"
+	"github.com/oarepo/heartbeat/receivers/postgres"
+	"github.com/oarepo/heartbeat/receivers/redis"
+	"github.com/oarepo/heartbeat/redact"
+	"github.com/oarepo/heartbeat/signal"
+)
+
+// The environment variables that add the bundled receivers to readiness.
+// Unset, the server runs with its sample receivers only.
+const (
+	envPostgres = "HEARTBEAT_POSTGRES_URL" // postgres://user:pw@host:5432/db
+	envRedis    = "HEARTBEAT_REDIS_URL"    // redis://:pw@host:6379/0
+	envElastic  = "HEARTBEAT_ELASTIC_URL"  // https://elastic:pw@host:9200
+)
+
+// subscribeBackends creates a client for each backend named in the
+// environment and subscribes its receiver to readiness — not liveliness: an
+// outage of a shared backend must take pods out of traffic, not restart all
+// of them. It returns a function that closes the clients. Errors never carry
+// a password: the clients' own messages can (go-redis's ParseURL and
+// go-elasticsearch's NewClient print the raw URL), so they are scrubbed.
+func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), err error) {
+	var closers []func()
+	closeAll = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	fail := func(name string, err error, raw string) (func(), error) {
+		closeAll()
+		return nil, fmt.Errorf("%s: %s", name, redact.String(err.Error(), password(raw)))
+	}
+
+	if raw := os.Getenv(envPostgres); raw != "" {
+		pool, err := pgxpool.New(ctx, raw) // lazy: a bad server shows in the probe, not here
+		if err != nil {
+			return fail(envPostgres, err, raw)
+		}
+		closers = append(closers, pool.Close)
+		bus.Subscribe(signal.Readiness, postgres.New(pool), signal.Named("postgres"))
+	}
+
+	if raw := os.Getenv(envRedis); raw != "" {
+		opts, err := goredis.ParseURL(raw)
+		if err != nil {
+			return fail(envRedis, err, raw)
+		}
+		// A health check wants the real error at once, within its deadline:
+		// see the redis receiver's documentation.
+		opts.MaxRetries = -1
+		opts.DialerRetries = 1
+		opts.ContextTimeoutEnabled = true
+		client := goredis.NewClient(opts)
+		closers = append(closers, func() { _ = client.Close() })
+		bus.Subscribe(signal.Readiness, redis.New(client), signal.Named("redis"))
+	}
+
+	if raw := os.Getenv(envElastic); raw != "" {
+		es, err := elasticsearch.NewClient(elasticsearch.Config{
+			Addresses: []string{raw},
+			// 503 means "no master"; retrying it in a probe only hides it.
+			DisableRetry: true,
+		})
+		if err != nil {
+			return fail(envElastic, err, raw)
+		}
+		bus.Subscribe(signal.Readiness, elastic.New(es), signal.Named("elasticsearch"))
+	}
+	return closeAll, nil
+}
+
+// password returns the password of a URL's userinfo, for scrubbing, or "".
+func password(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "" // redact still masks the userinfo of a URL it finds in text
+	}
+	p, _ := u.User.Password()
+	return p
+}
