@@ -21,21 +21,30 @@
 // The check is GET /_cluster/health. Elasticsearch answers HTTP 200 for red
 // as well as green, so the receiver reads the colour from the body: green is
 // ready, yellow is ready unless WithYellowReady(false), anything else fails.
+// Errors read as one line, "401 security_exception: missing authentication
+// credentials ...", masked by package redact together with whatever
+// credential the transport put on the request.
 // A shared cluster belongs on readiness, never liveliness: an outage would
-// otherwise restart every pod at once and fix nothing.
+// otherwise restart every pod at once and fix nothing. docs/receivers.md
+// lists the failure modes and the client settings that suit a health check.
 package elastic
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/oarepo/heartbeat/internal/backend"
 	"github.com/oarepo/heartbeat/redact"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -53,54 +62,49 @@ type Transport interface {
 const maxBody = 1 << 20
 
 // New returns a receiver that asks t for the cluster health. It answers by
-// the context deadline even when t does not honour the context.
+// the context deadline even when t does not honour the context, and never
+// has more than one request in flight: a probe that arrives while an earlier
+// request still hangs waits for it instead of sending another.
 func New(t Transport, opts ...Option) signal.Receiver {
-	cfg := defaults()
+	c := &check{config: defaults(), t: t}
 	for _, o := range opts {
-		o(&cfg)
+		o(&c.config)
 	}
-	return func(ctx context.Context) signal.Reply {
-		return cfg.check(ctx, t)
-	}
+	c.flight.Addr = c.node
+	return c.run
 }
 
-func (c config) check(ctx context.Context, t Transport) signal.Reply {
+// check is one receiver's state: its settings, the call in flight, and what
+// earlier requests taught it about the node and its credentials.
+type check struct {
+	config
+	t      Transport
+	flight backend.Flight[answer]
+
+	mu      sync.Mutex
+	addr    string   // host:port of the node last asked, for timeout diagnosis
+	learned []string // credentials the transport put on its requests
+}
+
+func (c *check) run(ctx context.Context) signal.Reply {
 	start := time.Now()
 	budget := time.Duration(0)
 	if d, ok := ctx.Deadline(); ok {
 		budget = time.Until(d)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.target(budget).String(), nil)
+	target := c.target(budget)
+	// The flight runs the request in its own goroutine, so a transport that
+	// ignores the context cannot hold the probe past its deadline; only the
+	// I/O runs there. Decoding in this goroutine, whose stack has already
+	// grown, halves the receiver's own CPU cost.
+	a, err := c.flight.Do(ctx, func(ctx context.Context) (answer, error) {
+		return c.perform(ctx, target)
+	})
 	if err != nil {
-		return c.fail(start, nil, fmt.Errorf("building the request: %w", err))
+		return c.reply(start, nil, err)
 	}
-
-	// The transport runs in its own goroutine so a transport that ignores
-	// the context cannot hold the probe past its deadline. The channel is
-	// buffered: an abandoned goroutine finishes, closes the body and exits.
-	// Only the I/O runs there: decoding in the caller's goroutine, whose
-	// stack has already grown, halves the receiver's own CPU cost.
-	done := make(chan answer, 1)
-	go func() { done <- perform(t, req) }()
-
-	select {
-	case a := <-done:
-		o := outcome{err: a.err}
-		if a.err == nil {
-			o = c.judge(a.code, a.body)
-		}
-		if o.err != nil && ctx.Err() != nil {
-			// The transport gave up because the deadline passed; say so in
-			// words that name the budget rather than the client's wrapping.
-			return c.fail(start, o.health, timeoutError(budget, ctx.Err()))
-		}
-		if o.err != nil {
-			return c.fail(start, o.health, o.err)
-		}
-		return c.reply(start, o.health, true)
-	case <-ctx.Done():
-		return c.fail(start, nil, timeoutError(budget, ctx.Err()))
-	}
+	o := c.judge(a.code, a.body)
+	return c.reply(start, o.health, o.err)
 }
 
 // target is the request URL, path and query only; the transport adds the
@@ -108,7 +112,7 @@ func (c config) check(ctx context.Context, t Transport) signal.Reply {
 // answer 503 in time instead of waiting its default 30 s, and timeout bounds
 // wait_for_status; both get three quarters of the budget so the answer
 // arrives before the probe gives up.
-func (c config) target(budget time.Duration) *url.URL {
+func (c *check) target(budget time.Duration) *url.URL {
 	u := &url.URL{Path: "/_cluster/health"}
 	if c.index != "" {
 		u.Path += "/" + c.index
@@ -142,13 +146,20 @@ type outcome struct {
 type answer struct {
 	code int
 	body []byte
-	err  error
 }
 
-func perform(t Transport, req *http.Request) answer {
-	res, err := t.Perform(req)
+func (c *check) perform(ctx context.Context, target *url.URL) (answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 	if err != nil {
-		return answer{err: transportError(req.URL.Path, err)}
+		return answer{}, fmt.Errorf("building the request: %w", err)
+	}
+	res, err := c.t.Perform(req)
+	// The transport has filled in the node and the credentials; remember
+	// them to explain a later timeout and to mask the credentials wherever
+	// an error or a proxy's page repeats them.
+	c.learn(req)
+	if err != nil {
+		return answer{}, transportError(target.Path, err)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused, then close.
@@ -157,32 +168,74 @@ func perform(t Transport, req *http.Request) answer {
 	}()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	if err != nil {
-		return answer{err: fmt.Errorf("%d reading the answer: %w", res.StatusCode, err)}
+		return answer{}, fmt.Errorf("%d reading the answer: %w", res.StatusCode, err)
 	}
-	return answer{code: res.StatusCode, body: body}
+	return answer{code: res.StatusCode, body: body}, nil
 }
 
-func (c config) reply(start time.Time, h *health, ok bool) signal.Reply {
+// reply builds the check's reply; h may be nil, err is nil on success.
+func (c *check) reply(start time.Time, h *health, err error) signal.Reply {
 	data := map[string]any{"time": time.Since(start).Seconds()}
 	if h != nil {
 		h.fill(data)
 	}
-	return signal.Reply{Name: c.name, Status: ok, Data: data}
-}
-
-func (c config) fail(start time.Time, h *health, err error) signal.Reply {
-	r := c.reply(start, h, false)
-	r.Data["error"] = redact.Error(err)
-	return r
-}
-
-func timeoutError(budget time.Duration, err error) error {
-	if budget > 0 {
-		// The budget is measured when the check starts, a little after the
-		// caller set it; tens of milliseconds read as what was configured.
-		return fmt.Errorf("no answer from Elasticsearch within %s: %w", budget.Round(10*time.Millisecond), err)
+	if err != nil {
+		c.mu.Lock()
+		secrets := append(slices.Clone(c.secrets), c.learned...)
+		c.mu.Unlock()
+		data["error"] = redact.Error(err, secrets...)
 	}
-	return fmt.Errorf("no answer from Elasticsearch: %w", err)
+	return signal.Reply{Name: c.name, Status: err == nil, Data: data}
+}
+
+func (c *check) learn(req *http.Request) {
+	host, scheme := req.URL.Host, req.URL.Scheme
+	secrets := credentials(req.Header.Get("Authorization"))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if host != "" {
+		c.addr = hostPort(host, scheme)
+	}
+	for _, s := range secrets {
+		if s != "" && !slices.Contains(c.learned, s) {
+			c.learned = append(c.learned, s)
+		}
+	}
+}
+
+// node is the host:port of the node last asked, or "" before the first
+// request has reached the transport.
+func (c *check) node() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addr
+}
+
+// credentials are the secrets in an Authorization value: the key of
+// ApiKey, the token of Bearer, and for Basic both the encoded pair and the
+// password in it.
+func credentials(auth string) []string {
+	scheme, value, ok := strings.Cut(auth, " ")
+	if !ok {
+		return nil
+	}
+	if strings.EqualFold(scheme, "Basic") {
+		if raw, err := base64.StdEncoding.DecodeString(value); err == nil {
+			_, pw, _ := strings.Cut(string(raw), ":")
+			return []string{value, pw}
+		}
+	}
+	return []string{value}
+}
+
+func hostPort(host, scheme string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if scheme == "https" {
+		return net.JoinHostPort(host, "443")
+	}
+	return net.JoinHostPort(host, "80")
 }
 
 // errUnknownProduct is the go-elasticsearch product-check message. The

@@ -2,10 +2,13 @@ package elastic_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +102,7 @@ var fakeCases = []fakeCase{
 	},
 	{
 		name: "hung node", status: "green", fault: fakees.Hang, timeout: 300 * time.Millisecond,
-		wantErr: "no answer from Elasticsearch within 300ms: context deadline exceeded", maxElapsed: 2 * time.Second,
+		wantErr: "timed out after ", maxElapsed: 2 * time.Second,
 	},
 	{
 		name: "connection closed without an answer", status: "green", fault: fakees.CloseConn,
@@ -294,20 +297,82 @@ func TestOddAnswers(t *testing.T) {
 }
 
 // TestTransportIgnoringContext: a transport that never returns must not
-// hold the probe past its deadline.
+// hold the probe past its deadline, and probes that come while it hangs
+// wait for it rather than pile up more requests.
 func TestTransportIgnoringContext(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
+	var calls atomic.Int32
 	stuck := stubTransport(func(*http.Request) (*http.Response, error) {
+		calls.Add(1)
 		<-release
 		return nil, io.ErrUnexpectedEOF
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	r := elastic.New(stuck, elastic.WithName("search"))(ctx)
-	assert.Less(t, time.Since(start), time.Second)
-	assert.Equal(t, "search", r.Name)
-	assert.False(t, r.Status)
-	assert.Equal(t, "no answer from Elasticsearch within 100ms: context deadline exceeded", r.Data["error"])
+	check := elastic.New(stuck, elastic.WithName("search"))
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		r := check(ctx)
+		cancel()
+		assert.Less(t, time.Since(start), time.Second)
+		assert.Equal(t, "search", r.Name)
+		assert.False(t, r.Status)
+		assert.Regexp(t, `^timed out after \d+ms$`, r.Data["error"])
+	}
+	assert.Equal(t, int32(1), calls.Load(), "requests sent while the first one hung")
+
+	// When the hung call ends, the probe waiting on it gets its real error.
+	close(release)
+	r := check(context.Background())
+	assert.Equal(t, "GET /_cluster/health: unexpected EOF (the connection closed before an answer)", r.Data["error"])
+}
+
+// TestHungNodeDiagnosis: once the receiver has reached a node, a timeout
+// says whether the node still accepts connections.
+func TestHungNodeDiagnosis(t *testing.T) {
+	srv := fakees.New("green", password)
+	srv.Fault = fakees.Hang
+	t.Cleanup(srv.Close)
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			check := elastic.New(c.new(t, srv.URL, fakees.User, password, clientOpt{}))
+			var r signal.Reply
+			for range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				r = check(ctx)
+				cancel()
+			}
+			host := strings.TrimPrefix(srv.URL, "http://")
+			assert.Regexp(t, `^timed out after \d+ms: the server at `+regexp.QuoteMeta(host)+
+				` accepts TCP connections but the call got no answer in time$`, r.Data["error"])
+			assertNoSecret(t, r)
+		})
+	}
+}
+
+// TestLearnedCredentials: whatever credential the transport puts on the
+// request is masked when an answer repeats it, in any form.
+func TestLearnedCredentials(t *testing.T) {
+	const apiKey = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
+	basic := base64.StdEncoding.EncodeToString([]byte(fakees.User + ":" + password))
+	cases := map[string]struct {
+		authorize func(*http.Request)
+		echoed    string
+	}{
+		"basic password":         {func(r *http.Request) { r.SetBasicAuth(fakees.User, password) }, password},
+		"basic encoded":          {func(r *http.Request) { r.SetBasicAuth(fakees.User, password) }, basic},
+		"API key":                {func(r *http.Request) { r.Header.Set("Authorization", "ApiKey "+apiKey) }, apiKey},
+		"bearer (service token)": {func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+apiKey) }, apiKey},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			echo := stubTransport(func(r *http.Request) (*http.Response, error) {
+				tc.authorize(r)
+				body := "rejected credentials " + tc.echoed
+				return &http.Response{StatusCode: 502, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+			})
+			r := elastic.New(echo)(context.Background())
+			assert.Contains(t, r.Data["error"], "502 Bad Gateway: rejected credentials ")
+			assert.NotContains(t, r.Data["error"], tc.echoed)
+		})
+	}
 }

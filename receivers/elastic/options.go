@@ -8,6 +8,7 @@ type config struct {
 	index         string
 	yellowReady   bool
 	waitForStatus string
+	secrets       []string
 }
 
 func defaults() config {
@@ -45,4 +46,11 @@ func WithYellowReady(ready bool) Option {
 // at once with the colour it has.
 func WithWaitForStatus(status string) Option {
 	return func(c *config) { c.waitForStatus = status }
+}
+
+// WithSecrets adds strings to mask in error messages, for credentials the
+// receiver cannot see. It learns the password, API key or token the
+// transport puts on each request by itself; the default is nothing more.
+func WithSecrets(secrets ...string) Option {
+	return func(c *config) { c.secrets = append(c.secrets, secrets...) }
 }
