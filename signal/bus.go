@@ -216,10 +216,14 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 	if keep == nil {
 		outs = make([]*outcome, len(subs))
 	}
-	var waits []wait
-	var rcs []*runContext
+	var (
+		waits  = make([]wait, 0, len(subs))
+		starts = make([]*run, 0, len(subs))
+		rcArr  [2]*runContext // usually one timeout for all
+		rcs    = rcArr[:0]
+	)
 	for i, s := range subs {
-		o, r := s.begin(now, ctx, &rcs)
+		o, r := s.begin(now, ctx, &rcs, &starts)
 		if o != nil {
 			results[i] = o.result(true)
 			if outs != nil {
@@ -229,11 +233,12 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 		}
 		waits = append(waits, wait{i: i, s: s, r: r, deadline: now.Add(s.timeout)})
 	}
+	batch := start(starts)
 	for _, rc := range rcs {
 		rc.release()
 	}
 	if len(waits) > 0 {
-		collect(ctx, now, waits, results)
+		collect(ctx, now, waits, results, batch)
 		outs = nil
 	}
 	if tentative != nil {
@@ -250,6 +255,53 @@ func (b *Bus) Collect(ctx context.Context, name string, opts ...PublishOption) [
 		t.memo.Store(&memo{list: list, outs: outs, results: results})
 	}
 	return results
+}
+
+// instant is how quickly a receiver must have replied last time to be run in
+// a batch with the publish's other instant receivers, one after another on
+// one goroutine, instead of on a goroutine of its own: a handoff between
+// goroutines costs more than such a receiver. patience is how long a
+// publish lets a batch run before it starts the batch's remaining receivers
+// on goroutines of their own, in case one of them stopped being instant.
+const (
+	instant  = 50 * time.Microsecond
+	patience = time.Millisecond
+)
+
+// start starts the runs a publish created. Runs of receivers that were
+// instant last time go in one batch; the others, and a batch of one, each
+// get a goroutine. It returns the batch, which collect escalates if it
+// takes too long.
+func start(runs []*run) []*run {
+	if len(runs) == 0 {
+		return nil
+	}
+	batch := make([]*run, 0, len(runs))
+	for _, r := range runs {
+		if r.s.instant.Load() {
+			batch = append(batch, r)
+			continue
+		}
+		r.claimed.Store(true)
+		workers.run(func() { r.s.execute(r.rc, r) })
+	}
+	switch len(batch) {
+	case 0:
+		return nil
+	case 1:
+		r := batch[0]
+		r.claimed.Store(true)
+		workers.run(func() { r.s.execute(r.rc, r) })
+		return nil
+	}
+	workers.run(func() {
+		for _, r := range batch {
+			if r.claimed.CompareAndSwap(false, true) {
+				r.s.execute(r.rc, r)
+			}
+		}
+	})
+	return batch
 }
 
 // memo is the last Collect of a signal whose replies were all reused, kept
@@ -286,7 +338,7 @@ type wait struct {
 // deadline, and fills in their results. The runs go on concurrently and the
 // last to finish wakes the publish, so the publish takes as long as its
 // slowest receiver, bounded by the largest deadline.
-func collect(ctx context.Context, start time.Time, waits []wait, results []Result) {
+func collect(ctx context.Context, start time.Time, waits []wait, results []Result, batch []*run) {
 	w := newWaiter()
 	for i := range waits {
 		if o := waits[i].r.join(w); o != nil {
@@ -297,6 +349,10 @@ func collect(ctx context.Context, start time.Time, waits []wait, results []Resul
 	w.release()
 
 	var timer *time.Timer
+	escalate := time.Time{}
+	if batch != nil {
+		escalate = start.Add(patience)
+	}
 	for {
 		// The earliest deadline among the runs still awaited.
 		var next time.Time
@@ -307,6 +363,22 @@ func collect(ctx context.Context, start time.Time, waits []wait, results []Resul
 		}
 		if next.IsZero() {
 			return
+		}
+		if !escalate.IsZero() {
+			if !time.Now().Before(escalate) {
+				// The batch is stuck behind a receiver that stopped being
+				// instant: start the rest of it on workers of their own.
+				for _, r := range batch {
+					if r.claimed.CompareAndSwap(false, true) {
+						workers.run(func() { r.s.execute(r.rc, r) })
+					}
+				}
+				escalate = time.Time{}
+				continue
+			}
+			if escalate.Before(next) {
+				next = escalate
+			}
 		}
 		expired := false
 		if d := time.Until(next); d > 0 {
@@ -325,6 +397,9 @@ func collect(ctx context.Context, start time.Time, waits []wait, results []Resul
 			}
 		} else {
 			expired = true
+		}
+		if expired && !escalate.IsZero() && ctx.Err() == nil && time.Now().Before(next) {
+			continue // woken early; the loop re-plans
 		}
 		now := time.Now()
 		for i := range waits {

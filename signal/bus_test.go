@@ -542,3 +542,41 @@ func TestWorkerPoolSurvivesPanicsAndGoexit(t *testing.T) {
 		assert.True(t, res[2].Reply.Status)
 	}
 }
+
+func TestInstantReceiverThatStartsHangingDoesNotHoldTheOthers(t *testing.T) {
+	b := NewBus(WithTimeout(200*time.Millisecond), WithCacheTTL(0))
+	var hangNow atomic.Bool
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	b.Subscribe(Readiness, ok("a"))
+	b.Subscribe(Readiness, func(context.Context) Reply {
+		if hangNow.Load() {
+			<-release
+		}
+		return Reply{Name: "b", Status: true}
+	}, Named("b"), ReceiverTimeout(2*time.Second))
+	for _, n := range []string{"c", "d", "e"} {
+		b.Subscribe(Readiness, ok(n))
+	}
+	// Warm up until every receiver is known to be instant, so the next
+	// publish runs them in one batch behind "b".
+	require.Eventually(t, func() bool {
+		b.Collect(context.Background(), Readiness)
+		for _, s := range b.snapshot(Readiness) {
+			if !s.instant.Load() {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Second, time.Millisecond)
+
+	hangNow.Store(true)
+	res := b.Collect(context.Background(), Readiness)
+	require.Len(t, res, 5)
+	assert.ErrorIs(t, res[1].Fault, ErrTimeout, "b hangs")
+	for _, i := range []int{0, 2, 3, 4} {
+		// Stuck behind b in the batch they would time out after 200 ms;
+		// escalation starts them on their own goroutines after 1 ms.
+		assert.True(t, res[i].Reply.Status, "%s: %v", res[i].Reply.Name, res[i].Reply.Data)
+	}
+}

@@ -100,11 +100,26 @@ func plain(s string) bool {
 	return true
 }
 
+// distinct reports whether no two results have the same name.
+func distinct(results []Result) bool {
+	for i := 1; i < len(results); i++ {
+		for j := range i {
+			if results[i].Reply.Name == results[j].Reply.Name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // uniqueNames renames replies whose name an earlier reply already has, to
 // "name#2", "name#3", …, so that no check hides another in the JSON object.
 func uniqueNames(results []Result) {
 	if len(results) < 2 {
 		return
+	}
+	if len(results) <= 16 && distinct(results) {
+		return // the usual case, found without a map
 	}
 	seen := make(map[string]struct{}, len(results))
 	for i := range results {

@@ -22,6 +22,7 @@ type subscription struct {
 	ttl     time.Duration
 
 	replied atomic.Pointer[string] // the name of the latest reply, if any
+	instant atomic.Bool            // the latest run replied, and within instant
 	last    atomic.Pointer[outcome]
 
 	mu       sync.Mutex
@@ -32,6 +33,10 @@ type subscription struct {
 // it is under way.
 type run struct {
 	started time.Time
+	s       *subscription
+	rc      *runContext
+	claimed atomic.Bool // set by whoever executes the run: a batch or its own worker
+	began   time.Time   // when the receiver was called, set by the executor
 
 	mu      sync.Mutex
 	out     *outcome  // set when the run finishes
@@ -169,9 +174,10 @@ func (s *subscription) displayName() string {
 }
 
 // begin returns the reply to reuse at now, or else the run to wait for,
-// starting one if none is under way. A run it starts gets its context from
-// rcs, the publish's run contexts.
-func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runContext) (*outcome, *run) {
+// creating one if none is under way. A run it creates gets its context from
+// rcs, the publish's run contexts, and is added to starts for the publish
+// to start.
+func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runContext, starts *[]*run) (*outcome, *run) {
 	if o := s.last.Load(); o != nil && now.Before(o.expires) {
 		return o, nil
 	}
@@ -183,9 +189,10 @@ func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runC
 	if s.inflight == nil {
 		r := &run{started: now}
 		s.inflight = r
-		c := runContextFor(rcs, parent, now, s.timeout)
-		c.refs.Add(1)
-		workers.run(func() { s.execute(c, r) })
+		r.s = s
+		r.rc = runContextFor(rcs, parent, now, s.timeout)
+		r.rc.refs.Add(1)
+		*starts = append(*starts, r)
 	}
 	return nil, s.inflight
 }
@@ -202,6 +209,7 @@ func margin(timeout time.Duration) time.Duration {
 // and has a deadline of its own.
 func (s *subscription) execute(rc *runContext, r *run) {
 	defer rc.release()
+	r.began = time.Now()
 	var reply Reply
 	var fault error
 	returned := false
@@ -224,6 +232,11 @@ func (s *subscription) finish(r *run, reply Reply, fault error) {
 	finished := time.Now()
 	if took := finished.Sub(r.started); fault == nil && took > s.timeout {
 		fault = fmt.Errorf("%w after %v (the reply came after %v)", ErrTimeout, s.timeout, took.Round(time.Millisecond))
+	}
+	if fault == nil && finished.Sub(r.began) < instant {
+		s.instant.Store(true)
+	} else {
+		s.instant.Store(false)
 	}
 	if fault == nil && reply.Name != "" && s.name == "" {
 		name := reply.Name
