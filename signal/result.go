@@ -64,6 +64,24 @@ func encodeFields(data map[string]any) (fields []Field, err error) {
 	return fields, nil
 }
 
+// The check objects of replies without data, shared by every such reply.
+var (
+	passedJSON = []byte(`{"status":true}`)
+	failedJSON = []byte(`{"status":false}`)
+)
+
+// checkJSON returns the check object of a reply: shared bytes when the reply
+// has no data, which callers only ever read.
+func checkJSON(status bool, fields []Field) []byte {
+	if len(fields) == 0 {
+		if status {
+			return passedJSON
+		}
+		return failedJSON
+	}
+	return appendCheck(nil, status, fields)
+}
+
 // appendCheck appends the check object {"status":…,"k":v,…} to b.
 func appendCheck(b []byte, status bool, fields []Field) []byte {
 	b = append(b, `{"status":`...)

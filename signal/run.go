@@ -41,6 +41,7 @@ type run struct {
 	mu      sync.Mutex
 	out     *outcome  // set when the run finishes
 	waiters []*waiter // publishes to tell when it finishes
+	inline  [2]*waiter // waiters' first array: most runs have one or two
 }
 
 // waiter is one publish waiting for its runs: the last run to finish closes
@@ -188,6 +189,7 @@ func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runC
 	}
 	if s.inflight == nil {
 		r := &run{started: now}
+		r.waiters = r.inline[:0]
 		s.inflight = r
 		r.s = s
 		r.rc = runContextFor(rcs, parent, now, s.timeout)
@@ -264,7 +266,7 @@ func (s *subscription) encode(reply Reply, fault error) *outcome {
 		var err error
 		o.fields, err = encodeFields(reply.Data)
 		if err == nil {
-			o.json = appendCheck(nil, reply.Status, o.fields)
+			o.json = checkJSON(reply.Status, o.fields)
 			return o
 		}
 		fault = fmt.Errorf("%w: %v", ErrEncoding, err)
