@@ -52,11 +52,11 @@ var fakeCases = []fakeCase{
 	{name: "yellow is ready by default", status: "yellow", wantOK: true, wantClusterStatus: "yellow"},
 	{
 		name: "yellow not ready when asked", status: "yellow", opts: []elastic.Option{elastic.WithYellowReady(false)},
-		wantErr: "cluster status is yellow (1 unassigned shards)", wantClusterStatus: "yellow",
+		wantErr: "cluster status is yellow (unassigned shards: 1)", wantClusterStatus: "yellow",
 	},
 	{
 		name: "red is answered with 200 and still fails", status: "red",
-		wantErr: "cluster status is red (2 unassigned shards)", wantClusterStatus: "red",
+		wantErr: "cluster status is red (unassigned shards: 2)", wantClusterStatus: "red",
 	},
 	{name: "unknown colour fails", status: "unknown", wantErr: `cluster status is "unknown"`, wantClusterStatus: "unknown"},
 	{name: "unavailable colour fails", status: "unavailable", wantErr: `cluster status is "unavailable"`, wantClusterStatus: "unavailable"},

@@ -65,7 +65,7 @@ func ExampleWithYellowReady() {
 	defer cancel()
 	r := strict(ctx)
 	fmt.Println(r.Name, r.Status, r.Data["error"])
-	// Output: search false cluster status is yellow (1 unassigned shards)
+	// Output: search false cluster status is yellow (unassigned shards: 1)
 }
 
 // For a startup probe: hold the pod back until the cluster is green, up to

@@ -43,7 +43,7 @@ func (c config) judge(code int, body []byte) outcome {
 		case h.Status == "green", h.Status == "yellow" && c.yellowReady:
 			return outcome{health: h}
 		case h.Status == "yellow", h.Status == "red":
-			return outcome{health: h, err: fmt.Errorf("cluster status is %s (%d unassigned shards)", h.Status, h.UnassignedShards)}
+			return outcome{health: h, err: fmt.Errorf("cluster status is %s (unassigned shards: %d)", h.Status, h.UnassignedShards)}
 		default:
 			return outcome{health: h, err: fmt.Errorf("cluster status is %q, not green or yellow", h.Status)}
 		}
