@@ -39,8 +39,8 @@ type run struct {
 	began   time.Time   // when the receiver was called, set by the executor
 
 	mu      sync.Mutex
-	out     *outcome  // set when the run finishes
-	waiters []*waiter // publishes to tell when it finishes
+	out     *outcome   // set when the run finishes
+	waiters []*waiter  // publishes to tell when it finishes
 	inline  [2]*waiter // waiters' first array: most runs have one or two
 }
 
