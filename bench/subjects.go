@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	alex "github.com/alexliesenfeld/health"
@@ -57,6 +58,9 @@ const (
 	Heartbeat
 	// Peer is another health-check library.
 	Peer
+	// Reference is a bare handler that does the least any library must:
+	// it shows what the machine allows, not what a library does.
+	Reference
 )
 
 // Subject is one library in one configuration.
@@ -81,6 +85,7 @@ func checkName(i int) string { return fmt.Sprintf("check-%02d", i) }
 // the tables' rows.
 var Subjects = []Subject{
 	{Name: "nethttp", Kind: Floor, Note: "bare net/http handler writing a constant body", New: newFloor},
+	{Name: "coalescer", Kind: Reference, Note: "bare net/http handler that runs the checks concurrently, shares one run among the probes that arrive while it is under way and writes a constant body: the best that caching off allows", New: newCoalescer},
 	{Name: "heartbeat", Kind: Heartbeat, Note: "defaults: 1 s result cache, 800 ms timeout", New: newHeartbeat(false)},
 	{Name: "heartbeat-nocache", Kind: Heartbeat, Note: "signal.WithCacheTTL(0)", New: newHeartbeat(true)},
 	{Name: "alexliesenfeld", Kind: Peer, Note: "alexliesenfeld/health v0.8.0, defaults: 1 s cache", New: newAlex(false)},
@@ -103,6 +108,42 @@ func SubjectByName(name string) (Subject, bool) {
 
 func newFloor(Setup) Target {
 	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(FloorBody)
+	})
+	return Target{Handler: h, Path: "/", Close: func() {}}
+}
+
+func newCoalescer(s Setup) Target {
+	var (
+		mu  sync.Mutex
+		cur chan struct{} // closed when the run under way ends
+	)
+	runChecks := func(done chan struct{}) {
+		var wg sync.WaitGroup
+		for _, c := range s.Checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = c(context.Background())
+			}()
+		}
+		wg.Wait()
+		mu.Lock()
+		cur = nil
+		mu.Unlock()
+		close(done)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		done := cur
+		if done == nil {
+			done = make(chan struct{})
+			cur = done
+			go runChecks(done)
+		}
+		mu.Unlock()
+		<-done
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(FloorBody)
 	})
