@@ -3,8 +3,11 @@ package signal
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"math"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Result is one receiver's part in one publish: its reply, the reply encoded
@@ -50,8 +53,19 @@ func encodeFields(data map[string]any) (fields []Field, err error) {
 		}
 	}()
 	fields = make([]Field, 0, len(data))
+	buf := make([]byte, 0, 24*len(data)) // the values of simple types, sliced into fields
 	for k, v := range data {
 		if k == "status" {
+			continue
+		}
+		start := len(buf)
+		var simple bool
+		buf, simple, err = appendSimple(buf, v)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", k, err)
+		}
+		if simple {
+			fields = append(fields, Field{Key: k, Value: buf[start:len(buf):len(buf)]})
 			continue
 		}
 		b, err := json.Marshal(v)
@@ -60,8 +74,70 @@ func encodeFields(data map[string]any) (fields []Field, err error) {
 		}
 		fields = append(fields, Field{Key: k, Value: b})
 	}
-	sort.Slice(fields, func(i, j int) bool { return fields[i].Key < fields[j].Key })
+	if len(fields) > 1 {
+		slices.SortFunc(fields, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	}
 	return fields, nil
+}
+
+// appendSimple appends v's JSON encoding to b when v is of a type receivers
+// return all the time (a string, a number, a bool, nil), exactly as
+// encoding/json would encode it but without its reflection and buffers; it
+// reports false, leaving b as it was, for any other type. A value json
+// cannot encode (NaN, ±Inf) is the same error json gives.
+func appendSimple(b []byte, v any) ([]byte, bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true, nil
+	case string:
+		return AppendString(b, x), true, nil
+	case bool:
+		return strconv.AppendBool(b, x), true, nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true, nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), true, nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), true, nil
+	case uint64:
+		return strconv.AppendUint(b, x, 10), true, nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(x), 10), true, nil
+	case uint:
+		return strconv.AppendUint(b, uint64(x), 10), true, nil
+	case float64:
+		return appendFloat(b, x, 64)
+	case float32:
+		return appendFloat(b, float64(x), 32)
+	}
+	return b, false, nil
+}
+
+// appendFloat encodes f as encoding/json does: the shortest representation,
+// in exponent form only below 1e-6 or from 1e21, with a one-digit negative
+// exponent written e-7, not e-07.
+func appendFloat(b []byte, f float64, bits int) ([]byte, bool, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, true, &json.UnsupportedValueError{
+			Value: reflect.ValueOf(f),
+			Str:   strconv.FormatFloat(f, 'g', -1, bits),
+		}
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true, nil
 }
 
 // The check objects of replies without data, shared by every such reply.
@@ -84,6 +160,13 @@ func checkJSON(status bool, fields []Field) []byte {
 
 // appendCheck appends the check object {"status":…,"k":v,…} to b.
 func appendCheck(b []byte, status bool, fields []Field) []byte {
+	if b == nil {
+		n := len(`{"status":false}`)
+		for _, f := range fields {
+			n += len(f.Key) + len(f.Value) + 4 // quotes, colon, comma
+		}
+		b = make([]byte, 0, n)
+	}
 	b = append(b, `{"status":`...)
 	b = strconv.AppendBool(b, status)
 	for _, f := range fields {
