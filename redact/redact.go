@@ -55,8 +55,9 @@ var (
 	// A URL inside double quotes, as printed by %q in url.Parse and
 	// redis.ParseURL errors. Inside quotes the password may contain spaces
 	// and '@', so it runs to the last '@' before the closing quote, which is
-	// where url.Parse itself ends the userinfo.
-	quotedURL = regexp.MustCompile(`"` + urlPrefix + `[^"]*@`)
+	// where url.Parse itself ends the userinfo; %q escapes a '"' or '\' in
+	// it with a backslash, which must not end the match.
+	quotedURL = regexp.MustCompile(`"` + urlPrefix + `(?:\\.|[^"\\])*@`)
 
 	// A URL in running text: the password runs to the last '@' of the
 	// whitespace-delimited token. A later '@' in the path or query makes the

@@ -211,6 +211,7 @@ func TestURLParseErrors(t *testing.T) {
 		"redis://:S3cr3t-pw@127.0.0.1:6379/0\x7f",
 		"postgres://app:S3cr3t pw@db/app",
 		"postgres://app:S3cr3t-pw@[::1/app",
+		`redis://:S3cr3t"pw\x@127.0.0.1:notaport/0`, // %q escapes the quote and backslash
 	} {
 		_, err := url.Parse(raw)
 		if !assert.Error(t, err, raw) {

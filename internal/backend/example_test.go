@@ -2,7 +2,9 @@ package backend_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/oarepo/heartbeat/internal/backend"
@@ -19,6 +21,6 @@ func ExampleFlight_Do() {
 		time.Sleep(200 * time.Millisecond)
 		return "PONG", nil
 	})
-	fmt.Println(err)
-	// Output: timed out after 50ms
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), strings.HasPrefix(err.Error(), "timed out after 5"))
+	// Output: true true
 }
