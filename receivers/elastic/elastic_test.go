@@ -3,7 +3,6 @@ package elastic_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/receivers/elastic"
 	"github.com/oarepo/heartbeat/receivers/elastic/internal/fakees"
 	"github.com/oarepo/heartbeat/signal"
@@ -181,11 +181,7 @@ func TestFake(t *testing.T) {
 // assertNoSecret checks the reply as it would go on the wire.
 func assertNoSecret(t *testing.T, r signal.Reply) {
 	t.Helper()
-	b, err := json.Marshal(r)
-	require.NoError(t, err)
-	t.Logf("reply: %s", b)
-	assert.NotContains(t, string(b), password)
-	assert.NotContains(t, string(b), wrongPassword)
+	receivertest.AssertNoSecret(t, r, password, wrongPassword)
 }
 
 // TestRequest checks what the receiver asks for: server-side timeouts

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/internal/testnet"
 	"github.com/oarepo/heartbeat/receivers/redis"
@@ -52,22 +52,13 @@ func newClient(t testing.TB, o *goredis.Options) *goredis.Client {
 	return c
 }
 
-// probe calls r under a deadline, as the bus would, and reports how long
-// it took.
-func probe(r signal.Receiver, timeout time.Duration) (signal.Reply, time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	start := time.Now()
-	reply := r(ctx)
-	return reply, time.Since(start)
-}
+// probe calls r under a deadline, as the bus would.
+var probe = receivertest.Probe
 
 // assertNoSecret checks the reply as it would reach the wire.
 func assertNoSecret(t *testing.T, reply signal.Reply) {
 	t.Helper()
-	b, err := json.Marshal(reply)
-	require.NoError(t, err)
-	assert.NotContains(t, string(b), secret)
+	receivertest.AssertNoSecret(t, reply, secret)
 }
 
 func TestHealthy(t *testing.T) {
