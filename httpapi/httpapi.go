@@ -181,7 +181,6 @@ func (h *handlers) environ(w http.ResponseWriter, req *http.Request) {
 var (
 	contentTypeJSON = []string{"application/json"}
 	noStore         = []string{"no-store"}
-	noSniff         = []string{"nosniff"}
 	allowGetHead    = []string{"GET, HEAD"}
 )
 
@@ -189,7 +188,6 @@ func write(w http.ResponseWriter, req *http.Request, code int, body []byte) {
 	hdr := w.Header()
 	hdr["Content-Type"] = contentTypeJSON
 	hdr["Cache-Control"] = noStore
-	hdr["X-Content-Type-Options"] = noSniff
 	hdr["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(code)
 	if req.Method != http.MethodHead {

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -28,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oarepo/heartbeat/httpapi"
+	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/receivers/postgres"
 	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
 	"github.com/oarepo/heartbeat/signal"
@@ -38,43 +36,17 @@ import (
 // other tests do to the shared server meanwhile.
 const loadDB = "heartbeat_load"
 
-// servers finds the real PostgreSQL and Redis, as internal/testenv does for
-// the root module: a skip when one is absent, a failure under CI=true.
+// servers finds the real PostgreSQL and Redis through internal/testenv: a
+// skip when one is absent, a failure under CI=true.
 func servers(t *testing.T) (pgAddr, redisAddr string) {
 	t.Helper()
-	pgURL := getenv("HEARTBEAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	redisURL := getenv("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	pgAddr, redisAddr = hostPort(pgURL, "5432"), hostPort(redisURL, "6379")
-	for _, s := range []struct{ what, addr string }{{"PostgreSQL", pgAddr}, {"Redis", redisAddr}} {
-		c, err := net.DialTimeout("tcp", s.addr, 2*time.Second)
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("CI=true and a required server is unavailable: %s at %s: %v", s.what, s.addr, err)
-			}
-			t.Skipf("server unavailable (start it, e.g. bash .ci/services.sh; under CI=true this fails): %s at %s: %v", s.what, s.addr, err)
-		}
-		_ = c.Close()
-	}
+	pgURL := testenv.Get("HEARTBEAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	redisURL := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	pgAddr, redisAddr = testenv.HostPort(pgURL, "5432"), testenv.HostPort(redisURL, "6379")
+	testenv.RequireTCP(t, "PostgreSQL", pgAddr)
+	testenv.RequireTCP(t, "Redis", redisAddr)
 	ensureLoadDB(t, pgURL)
 	return pgAddr, redisAddr
-}
-
-func getenv(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func hostPort(rawURL, defPort string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return "127.0.0.1:" + defPort
-	}
-	if u.Port() == "" {
-		return net.JoinHostPort(u.Hostname(), defPort)
-	}
-	return u.Host
 }
 
 var loadDBOnce sync.Once
