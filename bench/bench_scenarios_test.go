@@ -128,12 +128,3 @@ func mustSubject(t *testing.T, name string) Subject {
 	require.True(t, ok, "no subject %q", name)
 	return sub
 }
-
-func TestGoroutinesSkipsOnlyIdlePoolWorkers(t *testing.T) {
-	assert.True(t, idleWorker("goroutine 7 [select]:\nruntime.gopark(...)\n\t/go/src/runtime/proc.go:1\n"+
-		"github.com/oarepo/heartbeat/signal.(*pool).loop(0x1, 0x2)\n\t/x/signal/pool.go:60 +0x1f5\ncreated by ..."))
-	assert.False(t, idleWorker("goroutine 8 [chan receive]:\n"+
-		"github.com/oarepo/heartbeat/bench.(*Backend).Hang.func1(...)\n\t/x/bench/scenario.go:1\n"+
-		"github.com/oarepo/heartbeat/signal.(*pool).loop(0x1, 0x2)\n\t/x/signal/pool.go:50"), "a worker running a hung check is held")
-	assert.Positive(t, Goroutines())
-}

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/oarepo/heartbeat/internal/goroutines"
 )
 
 // HungResult is what a burst of probes against a hung check measured.
@@ -22,7 +24,7 @@ type HungResult struct {
 	// Goroutines is how many more goroutines were alive once the burst was
 	// over than before the subject was built: goroutines the library left
 	// behind, including those of probes still not answered. Idle workers of
-	// heartbeat's pool are not counted (see Goroutines).
+	// heartbeat's pool are not counted (see internal/goroutines).
 	Goroutines int
 	// CheckCalls is how many times the hung check was started.
 	CheckCalls int64
@@ -35,7 +37,7 @@ type HungResult struct {
 // released only after the goroutines are counted.
 func Hung(sub Subject, probes int, timeout, deadline, wait time.Duration) HungResult {
 	settle()
-	base := Goroutines()
+	base := goroutines.Count()
 
 	var b Backend
 	release := make(chan struct{})
@@ -87,24 +89,11 @@ collect:
 		}
 	}
 	settle()
-	r.Goroutines = Goroutines() - base
+	r.Goroutines = goroutines.Count() - base
 	r.CheckCalls = b.Calls()
 	return r
 }
 
 // settle gives goroutines that are about to exit the time to do so: it
 // returns once their number has held still for 100 ms, or after a second.
-func settle() {
-	n, still := Goroutines(), 0
-	for range 50 {
-		time.Sleep(20 * time.Millisecond)
-		m := Goroutines()
-		if m == n {
-			if still++; still == 5 {
-				return
-			}
-		} else {
-			n, still = m, 0
-		}
-	}
-}
+func settle() { goroutines.Settled(5, 50) }

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/oarepo/heartbeat/httpapi"
+	hbgoroutines "github.com/oarepo/heartbeat/internal/goroutines"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/receivers/postgres"
 	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
@@ -254,55 +255,8 @@ func redisPings(t *testing.T, redisAddr string) int64 {
 }
 
 // goroutines waits for goroutines about to exit, then counts them, less the
-// idle workers of heartbeat's goroutine pool: those wait for the next run,
-// are bounded in number and exit after a while unused. A worker running a
-// receiver is counted.
-func goroutines() int {
-	n, still := countGoroutines(), 0
-	for range 100 {
-		time.Sleep(20 * time.Millisecond)
-		m := countGoroutines()
-		if m == n {
-			if still++; still == 10 {
-				break
-			}
-		} else {
-			n, still = m, 0
-		}
-	}
-	return n
-}
-
-func countGoroutines() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if !idleWorker(g) {
-			count++
-		}
-	}
-	return count
-}
-
-// idleWorker reports whether the goroutine whose trace is g waits in the
-// pool's loop itself, its innermost frame outside the runtime.
-func idleWorker(g string) bool {
-	for _, line := range strings.Split(g, "\n")[1:] {
-		if strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "runtime.") {
-			continue
-		}
-		return strings.HasPrefix(line, "github.com/oarepo/heartbeat/signal.(*pool).loop(")
-	}
-	return false
-}
+// idle workers of heartbeat's goroutine pool (see internal/goroutines).
+func goroutines() int { return hbgoroutines.Settled(10, 100) }
 
 // chaos is an in-process toxiproxy.
 type chaos struct {
