@@ -16,7 +16,7 @@ func TestAppendSimpleMatchesEncodingJSON(t *testing.T) {
 	values := []any{
 		nil, true, false, "", "plain", `q"<&>`, "ünï\u2028\x00", 0, -1, math.MaxInt64, int64(math.MinInt64),
 		int32(-7), uint(7), uint32(math.MaxUint32), uint64(math.MaxUint64),
-		0.0, -0.0, 1.0, 0.1, 1e-6, 9.99e-7, 1e-7, 1.5e-9, 1e20, 1e21, 123456789.125, -2.5e-300, math.MaxFloat64,
+		0.0, math.Copysign(0, -1), 1.0, 0.1, 1e-6, 9.99e-7, 1e-7, 1.5e-9, 1e20, 1e21, 123456789.125, -2.5e-300, math.MaxFloat64,
 		math.SmallestNonzeroFloat64, float32(0.1), float32(1e-7), float32(3.4e38), float32(1e21),
 	}
 	r := rand.New(rand.NewPCG(1, 2))
