@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarepo/heartbeat/internal/testnet"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -39,4 +40,39 @@ func AssertNoSecret(t testing.TB, reply signal.Reply, secrets ...string) {
 		assert.NotContains(t, string(b), s)
 		assert.NotContains(t, string(b), url.QueryEscape(s))
 	}
+}
+
+// AnswerBy is the wide bound within which a receiver probed under a short
+// deadline (a few hundred milliseconds) must reply: far above the deadline,
+// far below the seconds a receiver that waited on its client would take.
+const AnswerBy = 2 * time.Second
+
+// AssertFailed checks a reply that must report a failure, in time: status
+// false, a reply within AnswerBy, and an error that contains each of want.
+func AssertFailed(t testing.TB, reply signal.Reply, took time.Duration, want ...string) {
+	t.Helper()
+	assert.False(t, reply.Status)
+	assert.Less(t, took, AnswerBy, "the receiver answers by its deadline")
+	assert.NotEmpty(t, reply.Data["error"])
+	for _, w := range want {
+		assert.Contains(t, reply.Data["error"], w)
+	}
+}
+
+// AssertSurvivesRestart checks that r, which reaches its server through
+// proxy, passes, fails while the proxy is cut, and passes again at the next
+// probe once it is restored: the application's client recovers by itself.
+func AssertSurvivesRestart(t testing.TB, r signal.Receiver, proxy *testnet.Proxy) {
+	t.Helper()
+	reply, _ := Probe(r, 2*time.Second)
+	require.True(t, reply.Status, "%v", reply.Data)
+
+	proxy.Cut()
+	reply, took := Probe(r, time.Second)
+	t.Logf("cut, after %v: %v", took, reply.Data)
+	AssertFailed(t, reply, took)
+
+	require.NoError(t, proxy.Restore())
+	reply, _ = Probe(r, 2*time.Second)
+	assert.True(t, reply.Status, "the next probe after the restore: %v", reply.Data)
 }
