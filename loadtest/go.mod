@@ -24,6 +24,8 @@ require (
 	github.com/mattn/go-colorable v0.1.13 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/oarepo/heartbeat/receivers/postgres v0.0.0-00010101000000-000000000000
+	github.com/oarepo/heartbeat/receivers/redis v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_model v0.6.1 // indirect
 	github.com/prometheus/common v0.62.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
@@ -38,3 +40,9 @@ require (
 )
 
 replace github.com/oarepo/heartbeat => ../
+
+replace github.com/oarepo/heartbeat/receivers/postgres => ../receivers/postgres
+
+replace github.com/oarepo/heartbeat/receivers/redis => ../receivers/redis
+
+replace github.com/oarepo/heartbeat/receivers/elastic => ../receivers/elastic

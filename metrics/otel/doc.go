@@ -1,0 +1,2 @@
+// Package otel exports heartbeat's check results as OpenTelemetry metrics.
+package otel

@@ -1,0 +1,2 @@
+// Package prometheus exports heartbeat's check results as Prometheus metrics.
+package prometheus

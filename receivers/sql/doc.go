@@ -1,0 +1,2 @@
+// Package sql is a heartbeat receiver that checks any database/sql database.
+package sql

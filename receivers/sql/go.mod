@@ -1,0 +1,5 @@
+module github.com/oarepo/heartbeat/receivers/sql
+
+go 1.25.0
+
+replace github.com/oarepo/heartbeat => ../..
