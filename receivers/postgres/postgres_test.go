@@ -18,6 +18,7 @@ import (
 	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/internal/testnet"
+	"github.com/oarepo/heartbeat/internal/testserver"
 	"github.com/oarepo/heartbeat/receivers/postgres"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -82,6 +83,7 @@ func assertNoSecret(t *testing.T, reply signal.Reply) {
 }
 
 func TestHealthy(t *testing.T) {
+	t.Parallel()
 	dsn := serverURL(t)
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,6 +113,7 @@ func TestHealthy(t *testing.T) {
 }
 
 func TestWithQueryAndName(t *testing.T) {
+	t.Parallel()
 	dsn := serverURL(t)
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
@@ -127,6 +130,7 @@ func TestWithQueryAndName(t *testing.T) {
 }
 
 func TestWithQueryNeedsAClientThatQueries(t *testing.T) {
+	t.Parallel()
 	r := postgres.New(pingerFunc(func(context.Context) error { return nil }), postgres.WithQuery("select 1"))
 	reply, _ := probe(r, time.Second)
 	assert.False(t, reply.Status)
@@ -136,6 +140,7 @@ func TestWithQueryNeedsAClientThatQueries(t *testing.T) {
 // TestFailures runs every way the server can be out of reach against both
 // client kinds, with a password in the DSN that must never be shown.
 func TestFailures(t *testing.T) {
+	t.Parallel()
 	dsn := serverURL(t)
 	cases := []struct {
 		name string
@@ -167,35 +172,22 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-// TestWrongPassword needs password auth enforced for heartbeat_pw, which
-// .ci/services.sh sets up in pg_hba.conf; the server may trust everyone
-// else.
+// TestWrongPassword creates a role with a password on a private server,
+// whose pg_hba.conf asks every role but the superuser for its password: the
+// shared server is never given a role, and may trust everyone.
 func TestWrongPassword(t *testing.T) {
-	dsn := serverURL(t)
-	admin := newPool(t, dsn)
+	t.Parallel()
+	srv := testserver.Postgres(t)
 	ctx := context.Background()
 	const right = "heartbeat-right-pw"
-	_, err := admin.Exec(ctx, `DO $$ BEGIN
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'heartbeat_pw') THEN
-			CREATE ROLE heartbeat_pw LOGIN PASSWORD '`+right+`';
-		ELSE
-			ALTER ROLE heartbeat_pw LOGIN PASSWORD '`+right+`';
-		END IF;
-	END $$`)
+	_, err := newPool(t, srv.URL).Exec(ctx, "CREATE ROLE heartbeat_pw LOGIN PASSWORD '"+right+"'")
 	require.NoError(t, err)
 
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	wrong := withHost(t, dsn, u.Host, "heartbeat_pw", secret)
-	if conn, err := pgx.Connect(ctx, wrong); err == nil {
-		_ = conn.Close(ctx)
-		testenv.Unavailable(t, "PostgreSQL at %s does not enforce password auth for heartbeat_pw; run .ci/services.sh", u.Host)
-		return
-	}
-	good, err := pgx.Connect(ctx, withHost(t, dsn, u.Host, "heartbeat_pw", right))
+	good, err := pgx.Connect(ctx, withHost(t, srv.URL, srv.Addr, "heartbeat_pw", right))
 	require.NoError(t, err, "the right password must work")
 	_ = good.Close(ctx)
 
+	wrong := withHost(t, srv.URL, srv.Addr, "heartbeat_pw", secret)
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
 			reply, _ := probe(c.open(t, wrong), 2*time.Second)
@@ -209,6 +201,7 @@ func TestWrongPassword(t *testing.T) {
 }
 
 func TestBadDSNNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	for _, dsn := range []string{
 		"postgres://heartbeat:" + secret + "@127.0.0.1:notaport/test",
 		"host=127.0.0.1 port=notaport user=heartbeat password=" + secret,
@@ -226,6 +219,7 @@ func TestBadDSNNeverShowsThePassword(t *testing.T) {
 }
 
 func TestSlowQuery(t *testing.T) {
+	t.Parallel()
 	dsn := serverURL(t)
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
@@ -240,6 +234,7 @@ func TestSlowQuery(t *testing.T) {
 // TestSlowQueryLeavesThePoolUsable: pgx cancels the query when the context
 // ends, so the same pool answers the next ping.
 func TestSlowQueryLeavesThePoolUsable(t *testing.T) {
+	t.Parallel()
 	pool := newPool(t, serverURL(t))
 	reply, _ := probe(postgres.New(pool, postgres.WithQuery("select pg_sleep(5)")), 300*time.Millisecond)
 	require.False(t, reply.Status)
@@ -254,6 +249,7 @@ func TestSlowQueryLeavesThePoolUsable(t *testing.T) {
 // its pool, then restores it on the same address: the same pool must report
 // healthy again without the application doing anything.
 func TestServerRestart(t *testing.T) {
+	t.Parallel()
 	dsn := serverURL(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
