@@ -13,6 +13,7 @@ import (
 	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/internal/testnet"
+	"github.com/oarepo/heartbeat/internal/testserver"
 	"github.com/oarepo/heartbeat/receivers/redis"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -21,11 +22,24 @@ import (
 // it.
 const secret = "S3cr3t-pw"
 
-// serverOptions parses the real server's URL, after making sure it answers.
+// serverOptions parses the shared server's URL, after making sure it
+// answers. Tests only read from it.
 func serverOptions(t testing.TB) *goredis.Options {
 	t.Helper()
 	u := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 	testenv.RequireTCP(t, "Redis", testenv.HostPort(u, "6379"))
+	return parseURL(t, u)
+}
+
+// privateOptions starts a server of the test's own, for a test that sets
+// ACL users or pauses every client.
+func privateOptions(t testing.TB) *goredis.Options {
+	t.Helper()
+	return parseURL(t, testserver.Redis(t).URL)
+}
+
+func parseURL(t testing.TB, u string) *goredis.Options {
+	t.Helper()
 	o, err := goredis.ParseURL(u)
 	require.NoError(t, err)
 	return o
@@ -62,6 +76,7 @@ func assertNoSecret(t *testing.T, reply signal.Reply) {
 }
 
 func TestHealthy(t *testing.T) {
+	t.Parallel()
 	o := serverOptions(t)
 	t.Run("Client", func(t *testing.T) {
 		reply, _ := probe(redis.New(newClient(t, o)), 2*time.Second)
@@ -88,9 +103,11 @@ func TestHealthy(t *testing.T) {
 }
 
 // TestClusterClientAgainstAPlainServer shows the cluster path's failure: the
-// server here is not a cluster, and the reply must say so.
+// server here is not a cluster, and the reply must say so. The client sends
+// a wrong password, so the server is a private one.
 func TestClusterClientAgainstAPlainServer(t *testing.T) {
-	o := serverOptions(t)
+	t.Parallel()
+	o := privateOptions(t)
 	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{o.Addr}, Password: secret, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	reply, _ := probe(redis.New(c), 2*time.Second)
@@ -105,13 +122,13 @@ func TestClusterClientAgainstAPlainServer(t *testing.T) {
 }
 
 // TestRoleIsOptional: a user whose ACL forbids ROLE still gets a passing
-// check, just without the role.
+// check, just without the role. The user lives on a private server.
 func TestRoleIsOptional(t *testing.T) {
-	o := serverOptions(t)
+	t.Parallel()
+	o := privateOptions(t)
 	admin := newClient(t, o)
 	ctx := context.Background()
 	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_norole", "reset", "on", ">norole-pw", "+ping").Err())
-	t.Cleanup(func() { _ = admin.Do(ctx, "ACL", "DELUSER", "heartbeat_norole").Err() })
 
 	uo := *o
 	uo.Username, uo.Password = "heartbeat_norole", "norole-pw"
@@ -124,6 +141,7 @@ func TestRoleIsOptional(t *testing.T) {
 // client settings, with a password that must never be shown. Whatever the
 // settings, the receiver answers by its deadline and names the cause.
 func TestFailures(t *testing.T) {
+	t.Parallel()
 	o := serverOptions(t)
 	cases := []struct {
 		name string
@@ -150,12 +168,13 @@ func TestFailures(t *testing.T) {
 	}
 }
 
+// TestWrongPassword sets an ACL user on a private server.
 func TestWrongPassword(t *testing.T) {
-	o := serverOptions(t)
+	t.Parallel()
+	o := privateOptions(t)
 	admin := newClient(t, o)
 	ctx := context.Background()
 	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_pw", "reset", "on", ">heartbeat-right-pw", "+ping", "+role").Err())
-	t.Cleanup(func() { _ = admin.Do(ctx, "ACL", "DELUSER", "heartbeat_pw").Err() })
 
 	for _, s := range settings {
 		t.Run(s.name, func(t *testing.T) {
@@ -179,6 +198,7 @@ func TestWrongPassword(t *testing.T) {
 // password included, in its error. An application that reports it through
 // the receiver gets it scrubbed.
 func TestBadURLNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	for _, raw := range []string{
 		"redis://:" + secret + "@127.0.0.1:notaport/0",
 		"redis://user:" + secret + " with spaces@127.0.0.1:6379/0",
@@ -204,6 +224,7 @@ func (f failing) Ping(ctx context.Context) *goredis.StatusCmd {
 }
 
 func TestNotPONG(t *testing.T) {
+	t.Parallel()
 	reply, _ := probe(redis.New(answer("+OK")), time.Second)
 	assert.False(t, reply.Status)
 	assert.Contains(t, reply.Data["error"], `PING answered "+OK", want PONG`)
@@ -215,15 +236,16 @@ func (a answer) Ping(ctx context.Context) *goredis.StatusCmd {
 	return goredis.NewStatusResult(string(a), nil)
 }
 
-// TestPausedServer makes the real server slow with CLIENT PAUSE. The pause
-// holds every client of this server, so it is short, and no other package's
-// tests use Redis.
+// TestPausedServer makes a private server slow with CLIENT PAUSE, which
+// holds every client of the server it is sent to.
 func TestPausedServer(t *testing.T) {
-	o := serverOptions(t)
-	admin := newClient(t, o)
-	ctx := context.Background()
+	t.Parallel()
 	for _, s := range settings {
 		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			o := privateOptions(t)
+			admin := newClient(t, o)
+			ctx := context.Background()
 			co := *o
 			s.apply(&co)
 			c := newClient(t, &co)
@@ -250,6 +272,7 @@ func TestPausedServer(t *testing.T) {
 // its client, then restores it on the same address: the same client must
 // report healthy at the next probe.
 func TestServerRestart(t *testing.T) {
+	t.Parallel()
 	o := serverOptions(t)
 	proxy := testnet.NewProxy(t, o.Addr)
 	for _, s := range settings {
