@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,51 +25,32 @@ import (
 
 	"github.com/oarepo/heartbeat/httpapi"
 	hbgoroutines "github.com/oarepo/heartbeat/internal/goroutines"
-	"github.com/oarepo/heartbeat/internal/testenv"
+	"github.com/oarepo/heartbeat/internal/testserver"
 	"github.com/oarepo/heartbeat/receivers/postgres"
 	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
 	"github.com/oarepo/heartbeat/signal"
 )
 
-// loadDB is the database the receivers under test connect to. It is ours
-// alone, so that its transaction counter counts only their queries, whatever
-// other tests do to the shared server meanwhile.
+// loadDB is the database the receivers under test connect to, on the
+// test's private server, so that its transaction counter counts only their
+// queries.
 const loadDB = "heartbeat_load"
 
-// servers finds the real PostgreSQL and Redis through internal/testenv: a
-// skip when one is absent, a failure under CI=true.
+// servers starts a private PostgreSQL and Redis for the test (see
+// internal/testserver): the test reads the servers' own counters and cuts
+// their links, and the shared servers on 5432 and 6379 are never touched.
+// Without the binaries the test skips, or fails under CI=true.
 func servers(t *testing.T) (pgAddr, redisAddr string) {
 	t.Helper()
-	pgURL := testenv.Get("HEARTBEAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	redisURL := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	pgAddr, redisAddr = testenv.HostPort(pgURL, "5432"), testenv.HostPort(redisURL, "6379")
-	testenv.RequireTCP(t, "PostgreSQL", pgAddr)
-	testenv.RequireTCP(t, "Redis", redisAddr)
-	ensureLoadDB(t, pgURL)
-	return pgAddr, redisAddr
-}
-
-var loadDBOnce sync.Once
-
-// ensureLoadDB creates loadDB if it does not exist yet.
-func ensureLoadDB(t *testing.T, adminURL string) {
-	t.Helper()
-	var err error
-	loadDBOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var c *pgx.Conn
-		if c, err = pgx.Connect(ctx, adminURL); err != nil {
-			return
-		}
-		defer func() { _ = c.Close(ctx) }()
-		_, err = c.Exec(ctx, "CREATE DATABASE "+loadDB)
-		var pgErr interface{ SQLState() string }
-		if errors.As(err, &pgErr) && pgErr.SQLState() == "42P04" { // duplicate_database
-			err = nil
-		}
-	})
-	require.NoError(t, err, "create database %s", loadDB)
+	pg, rd := testserver.Postgres(t), testserver.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, pg.URL)
+	require.NoError(t, err)
+	defer func() { _ = c.Close(ctx) }()
+	_, err = c.Exec(ctx, "CREATE DATABASE "+loadDB)
+	require.NoError(t, err)
+	return pg.Addr, rd.Addr
 }
 
 // stack is a service as a user would run it: a real http.Server with the
@@ -213,7 +193,7 @@ func pgCommits(t *testing.T, pgAddr string) int64 {
 	defer cancel()
 	// Connected to another database, so that reading the counter does not
 	// change it.
-	c, err := pgx.Connect(ctx, "postgres://postgres@"+pgAddr+"/test?sslmode=disable")
+	c, err := pgx.Connect(ctx, "postgres://postgres@"+pgAddr+"/postgres?sslmode=disable")
 	require.NoError(t, err)
 	defer func() { _ = c.Close(ctx) }()
 	// Session ends are reported asynchronously: wait until the count stops
@@ -233,9 +213,8 @@ func pgCommits(t *testing.T, pgAddr string) int64 {
 	return last
 }
 
-// redisPings is how many PING commands the Redis server has served, from
-// every client: other tests may ping it meanwhile, so a bound on a delta
-// needs some slack.
+// redisPings is how many PING commands the test's Redis server has
+// served.
 func redisPings(t *testing.T, redisAddr string) int64 {
 	t.Helper()
 	c := goredis.NewClient(&goredis.Options{Addr: redisAddr})

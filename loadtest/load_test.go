@@ -9,11 +9,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLoadBoundsBackendCalls sends thousands of probes from 64 clients to a
-// real http.Server whose readiness checks the real PostgreSQL and Redis, with
-// heartbeat's defaults (1 s result cache). The backends' own counters must
-// show about one query per second per receiver, however many probes arrive;
-// no probe may fail, and no goroutine may be left behind.
+// answerWithin is the wide bound on any probe under load: the default
+// receiver timeout (under a second) plus two seconds of slack for a busy
+// machine.
+const answerWithin = 3 * time.Second
+
+// TestLoadBoundsBackendCalls sends probes from 64 clients, without pause,
+// to a real http.Server whose readiness checks a real PostgreSQL and Redis
+// of the test's own, with heartbeat's defaults (1 s result cache). The
+// backends' own counters must show about one query per second per receiver,
+// however many probes arrive; no probe may fail or wait past its deadline,
+// and no goroutine may be left behind. How many probes a second the machine
+// serves is no part of the test: that figure belongs to the bench/ report.
 func TestLoadBoundsBackendCalls(t *testing.T) {
 	pgAddr, redisAddr := servers(t)
 	const clients, run = 64, 3 * time.Second
@@ -46,19 +53,22 @@ func TestLoadBoundsBackendCalls(t *testing.T) {
 		percentile(samples, 0.5), percentile(samples, 0.99), percentile(samples, 1),
 		commits, pings, before, after)
 
-	require.Greater(t, len(samples), 2000, "several thousand probes")
+	// Every client sends its next probe as soon as the last is answered,
+	// so each one answered is what the bounds below are checked against.
+	require.GreaterOrEqual(t, len(samples), clients, "every client was answered at least once")
 	assert.Zero(t, errs, "HTTP errors")
 	assert.Zero(t, non200, "probes that were not 200")
-	assert.Less(t, percentile(samples, 1), 2*time.Second, "the slowest probe")
+	// A wide bound: a probe waits for one run at most, and a run is cut off
+	// at the timeout; one that waited on a backend would take far longer.
+	assert.Less(t, percentile(samples, 1), answerWithin, "the slowest probe")
 
 	// One run per second per receiver, plus the first; PostgreSQL also
 	// counts a transaction or two per new session (the pool opens a few).
 	runs := int64(elapsed/time.Second) + 2
 	assert.LessOrEqual(t, commits, runs+4*3, "PostgreSQL transactions for %d probes", len(samples))
 	assert.Positive(t, commits, "the counter sees the receiver's queries")
-	// Other tests may ping the shared Redis meanwhile: some slack, far
-	// below one PING per probe.
-	assert.LessOrEqual(t, pings, runs+100, "Redis PINGs for %d probes", len(samples))
+	// The server is the test's own: only the receiver pings it.
+	assert.LessOrEqual(t, pings, runs, "Redis PINGs for %d probes", len(samples))
 	assert.Positive(t, pings)
 
 	assert.LessOrEqual(t, after, before+3, "goroutines left behind")
