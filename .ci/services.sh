@@ -1,92 +1,93 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL and Redis are installed, configured the way the tests
-# expect, and answering on 127.0.0.1. Safe to run any number of times; when
-# everything is already up it only checks and returns within a second.
+# Makes sure the servers and tools the tests need are installed and running
+# on this machine. It installs only what is missing (Debian packages) and
+# starts only what is not running; it edits no system configuration, and a
+# server it did not start is only checked, never changed. Safe to run any
+# number of times; when everything is up it only checks.
 #
-# What the tests expect (see internal/testenv and receivers/*):
-#   - PostgreSQL on 127.0.0.1:5432, user postgres without a password (trust),
-#     a database named "test", and password auth (scram-sha-256) enforced for
-#     the role heartbeat_pw, which the wrong-password test creates;
-#   - Redis on 127.0.0.1:6379 without a password.
+# What the tests need (README.md, "Run the tests"):
+#   - PostgreSQL on 127.0.0.1:5432: user postgres without a password, a
+#     database named test (or HEARTBEAT_TEST_POSTGRES_URL); also its server
+#     binaries (initdb, postgres), with which some tests start a private
+#     server of their own on a free port;
+#   - Redis on 127.0.0.1:6379 without a password (or
+#     HEARTBEAT_TEST_REDIS_URL); redis-server for private servers;
+#   - MariaDB on 127.0.0.1:3306 and RabbitMQ on 127.0.0.1:5672;
+#   - promtool (Debian's prometheus package) and chromium + chromedriver,
+#     as binaries only;
+#   - whatever .ci/seaweedfs.sh sets up, when that script exists.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 log() { echo "services: $*" >&2; }
 
 wait_for() { # name, command...
 	local name=$1
 	shift
-	for _ in $(seq 1 60); do
+	for _ in $(seq 1 120); do
 		if "$@" >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.5
 	done
-	log "$name did not answer within 30 s"
+	log "$name did not answer within 60 s"
 	return 1
 }
 
-# Install only what is missing, so a machine that has both pays nothing.
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# tcp_open host port: something accepts connections there.
+tcp_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# --- install what is missing ---------------------------------------------------
+
 missing=()
-command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[[ -x "$(pg_bin)/initdb" ]] || missing+=(postgresql)
+have redis-server || missing+=(redis-server)
+[[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
+have rabbitmq-server || missing+=(rabbitmq-server)
+have promtool || missing+=(prometheus)
+have chromium || missing+=(chromium)
+have chromedriver || missing+=(chromium-driver)
 if ((${#missing[@]})); then
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${missing[@]}" >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- PostgreSQL --------------------------------------------------------------
+# --- PostgreSQL ----------------------------------------------------------------
 
-pg_version=$(ls /etc/postgresql | sort -V | tail -n 1)
-hba=/etc/postgresql/$pg_version/main/pg_hba.conf
-
-# pg_hba.conf is read top down and the first matching line wins, so our lines
-# go in a marked block at the very top: the password line for heartbeat_pw
-# must come before any trust line that would match it too. Debian's stock
-# file (peer and scram-sha-256 for everyone) then only applies to what our
-# block does not match.
-begin='# heartbeat-ci begin'
-end='# heartbeat-ci end'
-block="$begin
-host  all heartbeat_pw 127.0.0.1/32 scram-sha-256
-local all all                       trust
-host  all all          127.0.0.1/32 trust
-host  all all          ::1/128      trust
-$end"
-
-hba_changed=false
-current=$(sed -n "/^$begin\$/,/^$end\$/p" "$hba")
-if [[ "$current" != "$block" ]]; then
-	log "writing the heartbeat block at the top of $hba"
-	rest=$(sed "/^$begin\$/,/^$end\$/d" "$hba")
-	# Write through the existing file so its owner and mode stay postgres's.
-	printf '%s\n%s\n' "$block" "$rest" >"$hba"
-	hba_changed=true
-fi
-
+pg_started=false
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-	log "starting PostgreSQL $pg_version"
-	pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
-	hba_changed=false # a fresh start reads the file anyway
+	version=$(ls /etc/postgresql | sort -V | tail -n 1)
+	log "starting PostgreSQL $version"
+	pg_ctlcluster --skip-systemctl-redirect "$version" main start
+	pg_started=true
 fi
-
-if $hba_changed; then
-	# A signal, not SQL: the running server may still demand a password
-	# that the postgres user of a fresh install does not have.
-	pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload
-fi
-
 wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
 
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres "$@"; }
-
-if [[ "$(psql_admin -Atc "select 1 from pg_database where datname = 'test'")" != 1 ]]; then
-	log "creating database test"
-	psql_admin -c 'create database test'
+# The tests connect as postgres without a password; only checked here.
+psql_pg() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres -w "$@"; }
+if ! psql_pg -c 'select 1' >/dev/null 2>&1; then
+	log "PostgreSQL on 127.0.0.1:5432 does not let postgres in without a password;"
+	log "point HEARTBEAT_TEST_POSTGRES_URL at a server and user that may connect"
+	[[ -n "${HEARTBEAT_TEST_POSTGRES_URL:-}" ]] || exit 1
+elif [[ "$(psql_pg -c "select 1 from pg_database where datname = 'test'")" != 1 ]]; then
+	if $pg_started; then
+		# A server this script started itself, on a fresh machine.
+		log "creating database test"
+		psql_pg -c 'create database test'
+	elif [[ -z "${HEARTBEAT_TEST_POSTGRES_URL:-}" ]]; then
+		log "PostgreSQL on 127.0.0.1:5432 has no database test, and this script"
+		log "changes no server it did not start: create it, or set HEARTBEAT_TEST_POSTGRES_URL"
+		exit 1
+	fi
 fi
 
-# --- Redis -------------------------------------------------------------------
+# --- Redis ---------------------------------------------------------------------
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 	log "starting Redis"
@@ -94,5 +95,26 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 	redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 fi
-
 wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
+
+# --- MariaDB -------------------------------------------------------------------
+
+if ! tcp_open 127.0.0.1 3306; then
+	log "starting MariaDB"
+	start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+fi
+wait_for MariaDB tcp_open 127.0.0.1 3306
+
+# --- RabbitMQ ------------------------------------------------------------------
+
+if ! tcp_open 127.0.0.1 5672; then
+	log "starting RabbitMQ"
+	rabbitmq-server -detached
+fi
+wait_for RabbitMQ tcp_open 127.0.0.1 5672
+
+# --- more, from another script -------------------------------------------------
+
+if [[ -f .ci/seaweedfs.sh ]]; then
+	bash .ci/seaweedfs.sh
+fi
