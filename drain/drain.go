@@ -8,11 +8,13 @@
 // ingress controller or a cloud load balancer still routes to it for the few
 // seconds they take to notice the pod is terminating.
 //
-// A Drain only holds the state; httpapi.WithDrain makes the readiness probe
-// report it, and Serve or Shutdown drive an http.Server through it:
+// A Drain holds the state; its check, subscribed to readiness like any other
+// receiver, makes the readiness probe report it, and Serve or Shutdown drive
+// an http.Server through it:
 //
 //	d := &drain.Drain{Delay: 5 * time.Second}
-//	srv := &http.Server{Handler: httpapi.Router(bus, httpapi.WithDrain(d))}
+//	d.Subscribe(bus) // the "shutdown" check on readiness
+//	srv := &http.Server{Handler: httpapi.Router(bus)}
 //	err := d.Serve(ctx, srv, ln) // until SIGTERM, SIGINT or ctx ends
 package drain
 
@@ -28,6 +30,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/oarepo/heartbeat/signal"
 )
 
 // DefaultTimeout is how long Shutdown waits for requests in flight after the
@@ -66,7 +70,7 @@ type State struct {
 }
 
 // Start puts the server into draining: from now on State reports it, and a
-// router made with httpapi.WithDrain fails readiness with the reason. Only
+// the check (Subscribe, Check) fails readiness with the reason. Only
 // the first call has an effect, so the first reason is kept; Start reports
 // whether this call was it. A draining server never becomes ready again:
 // draining is the way out of a process, not a pause.
@@ -86,6 +90,32 @@ func (d *Drain) Start(reason string) bool {
 // It is one atomic load, cheap enough for every probe.
 func (d *Drain) State() *State {
 	return d.state.Load()
+}
+
+// Check is the drain's readiness check: it passes until the drain starts,
+// then fails with "draining: <reason>" and the time it started, "since".
+// It answers at once, from one atomic load.
+func (d *Drain) Check(context.Context) signal.Reply {
+	st := d.State()
+	if st == nil {
+		return signal.Reply{Name: CheckName, Status: true}
+	}
+	return signal.Reply{Name: CheckName, Status: false, Data: map[string]any{
+		"error": "draining: " + st.Reason,
+		"since": st.Since.UTC().Format(time.RFC3339Nano),
+	}}
+}
+
+// CheckName is the name Subscribe gives the drain's check.
+const CheckName = "shutdown"
+
+// Subscribe subscribes the drain's Check to bus's readiness, named
+// CheckName, with reuse off so that readiness fails with the very next probe
+// once the drain starts, and returns the function that unsubscribes it. As
+// an ordinary check it can be excluded, probed on its own path
+// (/readiness/shutdown) and observed like any other.
+func (d *Drain) Subscribe(bus *signal.Bus) (unsubscribe func()) {
+	return bus.Subscribe(signal.Readiness, d.Check, signal.Named(CheckName), signal.WithCacheTTL(0))
 }
 
 func (d *Drain) timeout() time.Duration {

@@ -35,7 +35,8 @@ func start(t *testing.T, ctx context.Context, d *drain.Drain) *server {
 	bus := signal.NewBus()
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Name: "db", Status: true} })
 	mux := http.NewServeMux()
-	mux.Handle("/.well-known/heartbeat/", httpapi.Router(bus, httpapi.WithDrain(d)))
+	d.Subscribe(bus)
+	mux.Handle("/.well-known/heartbeat/", httpapi.Router(bus))
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		s.entered <- struct{}{}
 		<-s.release

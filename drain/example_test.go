@@ -2,6 +2,7 @@ package drain_test
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"log/slog"
 	"net"
@@ -19,7 +20,8 @@ import (
 func ExampleDrain_Serve() {
 	bus := signal.NewBus()
 	d := &drain.Drain{Delay: 5 * time.Second, Logger: slog.Default()}
-	srv := &http.Server{Handler: httpapi.Router(bus, httpapi.WithDrain(d)), ReadHeaderTimeout: 5 * time.Second}
+	d.Subscribe(bus)
+	srv := &http.Server{Handler: httpapi.Router(bus), ReadHeaderTimeout: 5 * time.Second}
 
 	ln, err := net.Listen("tcp", ":8080")
 	if err != nil {
@@ -39,4 +41,17 @@ func ExampleDrain_Shutdown() {
 	if err := d.Shutdown(context.Background(), srv); err != nil {
 		log.Print(err)
 	}
+}
+
+func ExampleDrain_Check() {
+	bus := signal.NewBus()
+	d := &drain.Drain{}
+	d.Subscribe(bus)
+	fmt.Println(bus.Publish(context.Background(), signal.Readiness)[0].Status)
+	d.Start("received terminated")
+	r := bus.Publish(context.Background(), signal.Readiness)[0]
+	fmt.Println(r.Name, r.Status, r.Data["error"])
+	// Output:
+	// true
+	// shutdown false draining: received terminated
 }

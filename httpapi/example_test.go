@@ -8,60 +8,66 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/oarepo/heartbeat/drain"
 	"github.com/oarepo/heartbeat/httpapi"
-	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
 
+func get(h http.Handler, path string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	fmt.Println(rec.Code, rec.Body.String())
+}
+
+// With chi, mount the probes at their prefix: the application's own 404 and
+// 405 answers stay its own.
 func ExampleRouter() {
 	bus := signal.NewBus()
 	bus.Subscribe(signal.Readiness, func(ctx context.Context) signal.Reply {
 		return signal.Reply{Name: "database", Status: true}
-	})
+	}, signal.Named("database"))
 
 	r := chi.NewRouter()
-	r.Mount("/", httpapi.Router(bus))
+	r.Mount(httpapi.DefaultPrefix, httpapi.Router(bus))
 
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/readiness", nil))
-	fmt.Println(rec.Code, rec.Body.String())
-	// Output: 200 {"status":true,"checks":{"database":{"status":true}}}
+	get(r, "/.well-known/heartbeat/readiness")
+	get(r, "/.well-known/heartbeat/readiness/database?_=1733000000")
+	// Output:
+	// 200 {"status":true,"checks":{"database":{"status":true}}}
+	// 200 {"status":true,"checks":{"database":{"status":true}}}
 }
 
+// With net/http, hand the router everything below the prefix; it strips the
+// prefix itself.
 func ExampleRouter_netHTTP() {
-	bus := signal.NewBus()
 	mux := http.NewServeMux()
-	mux.Handle("/.well-known/heartbeat/", httpapi.Router(bus))
-
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/liveliness", nil))
-	fmt.Println(rec.Code, rec.Body.String())
+	mux.Handle(httpapi.DefaultPrefix+"/", httpapi.Router(signal.NewBus()))
+	get(mux, "/.well-known/heartbeat/liveliness")
 	// Output: 200 {"status":true,"checks":{}}
+}
+
+// Handler serves one probe where a cluster expects it, such as /readyz,
+// with its per-check paths.
+func ExampleHandler() {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "cache", Status: false, Data: map[string]any{"error": "connection refused"}}
+	}, signal.Named("cache"))
+
+	mux := http.NewServeMux()
+	readyz := httpapi.Handler(bus, signal.Readiness)
+	mux.Handle("GET /readyz", readyz)
+	mux.Handle("GET /readyz/{check}", readyz)
+	get(mux, "/readyz")
+	get(mux, "/readyz/cache")
+	// Output:
+	// 500 {"status":false,"checks":{"cache":{"status":false,"error":"connection refused"}}}
+	// 500 {"status":false,"checks":{"cache":{"status":false,"error":"connection refused"}}}
 }
 
 func ExampleWithPrefix() {
 	h := httpapi.Router(signal.NewBus(), httpapi.WithPrefix("/healthz"))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz/readiness", nil))
-	fmt.Println(rec.Code)
-	// Output: 200
-}
-
-func ExampleOnTransition() {
-	bus := signal.NewBus()
-	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
-		return signal.Reply{Name: "database", Status: false, Data: map[string]any{"error": "connection refused"}}
-	})
-	h := httpapi.Router(bus, httpapi.OnTransition(func(t probes.Transition) {
-		if t.Check != "" {
-			fmt.Printf("%s/%s initial=%v status=%v: %s\n", t.Probe, t.Check, t.Initial, t.To, t.Error)
-		}
-	}))
-	for range 3 { // three probes, one transition
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/readiness", nil))
-	}
-	// Output: readiness/database initial=true status=false: connection refused
+	get(h, "/healthz/readiness")
+	// Output: 200 {"status":true,"checks":{}}
 }
 
 func ExampleRouter_perCheck() {
@@ -70,15 +76,13 @@ func ExampleRouter_perCheck() {
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Name: "search", Status: false} }, signal.Named("search"))
 	h := httpapi.Router(bus)
 
-	for _, path := range []string{"/readiness/database", "/readiness?exclude=search&exclude=cache", "/readiness/cache"} {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat"+path, nil))
-		fmt.Print(rec.Code, " ", rec.Body.String(), "\n")
+	for _, path := range []string{"/readiness/database", "/readiness?exclude=search,cache", "/readiness/cache"} {
+		get(h, "/.well-known/heartbeat"+path)
 	}
 	// Output:
 	// 200 {"status":true,"checks":{"database":{"status":true}}}
 	// 200 {"status":true,"checks":{"database":{"status":true}},"excluded":["search"],"unmatched_exclude":["cache"]}
-	// 404 {"status":false,"error":"the readiness probe has no check \"cache\"; its checks: database, search"}
+	// 404 {"error":"the readiness probe has no check \"cache\"; its checks: database, search","status":false}
 }
 
 func ExampleRouter_startup() {
@@ -86,24 +90,19 @@ func ExampleRouter_startup() {
 	bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
 		return signal.Reply{Name: "migrations", Status: true}
 	}, signal.Named("migrations"))
-	h := httpapi.Router(bus)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/startup", nil))
-	fmt.Println(rec.Code, rec.Body.String())
+	get(httpapi.Router(bus), "/.well-known/heartbeat/startup")
 	// Output: 200 {"status":true,"checks":{"migrations":{"status":true}}}
 }
 
-func ExampleWithDrain() {
-	d := &drain.Drain{}
-	h := httpapi.Router(signal.NewBus(), httpapi.WithDrain(d))
-	d.Start("received terminated") // what Drain.Serve does on SIGTERM
-
-	for _, probe := range []string{"readiness", "liveness"} {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/"+probe, nil))
-		fmt.Println(probe, rec.Code)
-	}
-	// Output:
-	// readiness 500
-	// liveness 200
+// Callers without the token see statuses only.
+func ExampleWithDetails() {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "db", Status: false, Data: map[string]any{"error": "db.internal:5432: connection refused"}}
+	}, signal.Named("db"))
+	h := httpapi.Router(bus, httpapi.WithDetails(func(r *http.Request) bool {
+		return r.Header.Get("Authorization") == "Bearer s3cret"
+	}))
+	get(h, "/.well-known/heartbeat/readiness")
+	// Output: 500 {"status":false,"checks":{"db":{"status":false}}}
 }

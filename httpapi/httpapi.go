@@ -9,42 +9,43 @@
 // time (/readiness/{name}) and leaves checks out on request
 // (/readiness?exclude=name).
 //
-// Router returns a chi router, which a chi application can Mount and a
-// net/http application can Handle, since it is an http.Handler.
+// Router returns an http.Handler for all of them that mounts the way Go
+// applications mount handlers: with chi's Mount at its prefix, with
+// http.ServeMux at "prefix/", behind http.StripPrefix, wrapped in any
+// middleware. Handler serves one probe at any path of the application's
+// choosing, such as /readyz.
 package httpapi
 
 import (
-	"log/slog"
+	"context"
+	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/oarepo/heartbeat/drain"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
 
-// DefaultPrefix is the path under which the probes are served.
+// DefaultPrefix is the path under which Router serves the probes.
 const DefaultPrefix = "/.well-known/heartbeat"
 
-// Option configures Router.
+// Option configures Router and Handler.
 type Option func(*config)
 
 type config struct {
 	prefix        string
 	strictEnviron bool
-	drain         *drain.Drain
-	logger        *slog.Logger
-	listeners     []func(probes.Transition)
+	environ       bool
+	details       func(*http.Request) bool
 }
 
-// WithPrefix serves the probes under prefix instead of DefaultPrefix
-// ("/.well-known/heartbeat"). A trailing slash is ignored, and "" or "/"
-// serves them at the root ("/readiness").
+// WithPrefix sets the path under which Router serves the probes; the default
+// is DefaultPrefix ("/.well-known/heartbeat"). A trailing slash is ignored,
+// and "" or "/" serves them at the root ("/readiness"). Router strips the
+// prefix itself when nothing in front of it has (http.ServeMux), and needs
+// nothing stripped when something has (chi's Mount, http.StripPrefix).
 func WithPrefix(prefix string) Option {
 	return func(c *config) { c.prefix = strings.TrimSuffix(prefix, "/") }
 }
@@ -56,182 +57,137 @@ func WithStrictEnviron(strict bool) Option {
 	return func(c *config) { c.strictEnviron = strict }
 }
 
-// WithDrain makes readiness fail once d starts draining, with a check called
-// "shutdown" that gives the reason, while liveliness keeps passing: a
-// draining pod is leaving, not broken. Default: no drain; readiness depends
-// on its receivers only.
-func WithDrain(d *drain.Drain) Option {
-	return func(c *config) { c.drain = d }
+// WithoutEnviron leaves the environ probe out: Router answers 404 at
+// /environ. The default serves it; it lists every module and version of the
+// binary, which is worth keeping off a public port (see WithDetails).
+func WithoutEnviron() Option {
+	return func(c *config) { c.environ = false }
 }
 
-// WithLogger logs every change of a check's or a probe's status once, as it
-// happens, to l (see probes.Tracker for what is logged and when). Default:
-// nothing is logged, and status changes are not tracked at all unless
-// OnTransition is used.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
-}
-
-// OnTransition calls fn for every change of a check's or a probe's status,
-// and for the first status of each (Transition.Initial). It may be given
-// more than once; the listeners are called in order, on the goroutine of the
-// probe that saw the change, so they must be safe for concurrent use and
-// quick. Default: none.
-func OnTransition(fn func(probes.Transition)) Option {
-	return func(c *config) {
-		if fn != nil {
-			c.listeners = append(c.listeners, fn)
-		}
-	}
-}
-
-// Router returns a handler serving the probes of bus under the prefix.
+// WithDetails answers the callers allow refuses with statuses only: the
+// probe's status and each check's name and status, without their data
+// ("error", "time", …), and environ with 403. Default: every caller sees
+// every detail, as the wire format of the original library does. Use it
+// when a probe port is reachable by more than the kubelet and your
+// operators; allow might check a token, a client certificate or the source
+// address:
 //
-// Readiness, liveliness and startup answer 200 when every check passes and
-// 500 when one fails, with the JSON body of the original library. Startup
-// latches: once a startup probe has passed with all its checks, it passes
-// for the rest of the Router's life without running them again, as
-// Kubernetes expects of a startupProbe.
-//
-// Every answer has Content-Type application/json and Cache-Control
-// no-store; HEAD answers like GET without a body; other methods get 405 with
-// an Allow header. No path is ever redirected: the kubelet counts an
-// unfollowed redirect as success, so a redirect would make a wrong probe
-// path pass.
-func Router(bus *signal.Bus, opts ...Option) *Mux {
-	cfg := config{prefix: DefaultPrefix}
+//	httpapi.WithDetails(func(r *http.Request) bool {
+//		return r.Header.Get("Authorization") == "Bearer "+token
+//	})
+func WithDetails(allow func(*http.Request) bool) Option {
+	return func(c *config) { c.details = allow }
+}
+
+func newConfig(opts []Option) config {
+	c := config{prefix: DefaultPrefix, environ: true}
 	for _, o := range opts {
-		o(&cfg)
+		o(&c)
 	}
-	h := &handlers{bus: bus, cfg: cfg}
-	if cfg.logger != nil || len(cfg.listeners) > 0 {
-		h.tracker = probes.NewTracker(cfg.logger, cfg.listeners...)
-	}
+	return c
+}
 
+// detailed reports whether req may see the checks' data.
+func (c *config) detailed(req *http.Request) bool {
+	return c.details == nil || c.details(req)
+}
+
+// Router returns a handler serving the probes of bus: readiness, liveliness
+// (also as liveness), startup and environ, each under the prefix
+// (WithPrefix). Readiness, liveliness and startup answer as Handler does.
+// Environ answers 200 with the running binary's modules and runtime and the
+// data of the receivers subscribed to signal.Environ, merged.
+//
+// Any other path under the prefix answers 404, and any method but GET and
+// HEAD 405 with an Allow header, both with a JSON body. Mounted at its
+// prefix, Router leaves every other path of the application, and its 404
+// and 405 answers, alone.
+func Router(bus *signal.Bus, opts ...Option) http.Handler {
+	cfg := newConfig(opts)
 	r := chi.NewRouter()
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
-	// Full paths on one router rather than a sub-router mounted at the
-	// prefix: a mount costs every probe a path rewrite and a wildcard
-	// parameter, three allocations of the ten a plain probe makes.
-	p := cfg.prefix
-	readiness := &probe{name: "readiness", signal: signal.Readiness, drain: cfg.drain}
-	liveliness := &probe{name: "liveliness", signal: signal.Liveliness}
-	startup := &probe{name: "startup", signal: signal.Startup, latch: true}
-	m := &Mux{Mux: r, exact: map[string]http.HandlerFunc{}}
-	m.route(h, p+"/readiness", readiness)
-	m.route(h, p+"/liveliness", liveliness)
-	m.route(h, p+"/liveness", liveliness) // the word Kubernetes uses
-	m.route(h, p+"/startup", startup)
-	getOrHead(r, p+"/environ", h.environ)
-	return m
-}
-
-// Mux is the router Router returns: a chi router, to Mount or to extend
-// like any other, that answers the probes' own paths without a route
-// lookup.
-type Mux struct {
-	*chi.Mux
-	// exact maps each whole-probe path to its handler: the requests the
-	// kubelet sends every few seconds, answered before chi sets up its
-	// routing context.
-	exact map[string]http.HandlerFunc
-}
-
-// ServeHTTP answers a GET or HEAD of a probe's own path, with no query
-// string, directly; every other request goes through chi.
-func (m *Mux) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if req.URL.RawQuery == "" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
-		if fn, ok := m.exact[req.URL.Path]; ok {
-			fn(w, req)
-			return
-		}
+	for path, sig := range map[string]string{
+		"/readiness": signal.Readiness, "/liveliness": signal.Liveliness, "/liveness": signal.Liveliness,
+		"/startup": signal.Startup,
+	} {
+		r.Mount(path, newProbe(bus, sig, cfg))
 	}
-	m.Mux.ServeHTTP(w, req)
+	if cfg.environ {
+		environ := func(w http.ResponseWriter, req *http.Request) { serveEnviron(w, req, bus, &cfg) }
+		r.Get("/environ", environ)
+		r.Head("/environ", environ)
+	}
+	return &relative{prefix: cfg.prefix, next: r}
 }
 
-type handlers struct {
-	bus     *signal.Bus
-	cfg     config
-	tracker *probes.Tracker // nil when nobody listens: tracking costs nothing then
+// relative hands its router the request's path below the prefix: the path
+// chi's Mount left for it, or else the request's own, less the prefix if
+// nothing in front stripped it.
+type relative struct {
+	prefix string
+	next   http.Handler
 }
 
-func getOrHead(r chi.Router, path string, fn http.HandlerFunc) {
-	r.Get(path, fn)
-	r.Head(path, fn)
+func (h *relative) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rctx := chi.RouteContext(req.Context())
+	if rctx == nil {
+		rctx = chi.NewRouteContext()
+		req = req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx))
+	}
+	path := rctx.RoutePath // set when chi's Mount routed here
+	if path == "" {
+		path = req.URL.EscapedPath()
+	}
+	if rest, ok := strings.CutPrefix(path, h.prefix); ok && (rest == "" || rest[0] == '/') {
+		path = rest
+	}
+	if path == "" {
+		path = "/"
+	}
+	rctx.RoutePath = path
+	h.next.ServeHTTP(w, req)
 }
 
-func (h *handlers) environ(w http.ResponseWriter, req *http.Request) {
-	if _, ok := parseQuery(w, req, nil); !ok {
+func serveEnviron(w http.ResponseWriter, req *http.Request, bus *signal.Bus, cfg *config) {
+	if !cfg.detailed(req) {
+		writeError(w, req, http.StatusForbidden, "environ is not shown to this caller")
 		return
 	}
-	rep := probes.Environ(req.Context(), h.bus)
+	rep := probes.Environ(req.Context(), bus)
 	code := http.StatusOK
-	if !rep.Status && h.cfg.strictEnviron {
+	if !rep.Status && cfg.strictEnviron {
 		code = http.StatusInternalServerError
 	}
-	buf := getBuffer()
-	*buf = rep.AppendJSON((*buf)[:0])
-	write(w, req, code, *buf)
-	putBuffer(buf)
+	writeJSON(w, req, code, rep)
 }
 
-// Header values are shared, not rebuilt per response: net/http only reads
-// them, and Header.Add on a full slice copies it.
-var (
-	contentTypeJSON = []string{"application/json"}
-	noStore         = []string{"no-store"}
-	allowGetHead    = []string{"GET, HEAD"}
-)
-
-func write(w http.ResponseWriter, req *http.Request, code int, body []byte) {
-	hdr := w.Header()
-	hdr["Content-Type"] = contentTypeJSON
-	hdr["Cache-Control"] = noStore
-	hdr["Content-Length"] = contentLength(len(body))
+// writeJSON answers with v encoded as JSON. Every answer says it is not to
+// be cached: a probe's answer is about now.
+func writeJSON(w http.ResponseWriter, req *http.Request, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // the bus checked every reply's data; keep the answer valid regardless
+		code, body = http.StatusInternalServerError, []byte(`{"status":false,"error":"the answer could not be encoded"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	if req.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
 }
 
-// contentLengths are the Content-Length values of small bodies, made once
-// each: probe bodies come in a few sizes, answered over and over.
-var contentLengths [4096]atomic.Pointer[[]string]
-
-func contentLength(n int) []string {
-	if n >= len(contentLengths) {
-		return []string{strconv.Itoa(n)}
-	}
-	if v := contentLengths[n].Load(); v != nil {
-		return *v
-	}
-	v := []string{strconv.Itoa(n)}
-	contentLengths[n].Store(&v)
-	return v
-}
-
 // writeError answers with a JSON body {"status":false,"error":msg}.
 func writeError(w http.ResponseWriter, req *http.Request, code int, msg string) {
-	body := append([]byte(`{"status":false,"error":`), signal.AppendString(nil, msg)...)
-	write(w, req, code, append(body, '}'))
+	writeJSON(w, req, code, map[string]any{"status": false, "error": msg})
 }
 
 func notFound(w http.ResponseWriter, req *http.Request) {
-	writeError(w, req, http.StatusNotFound, "no heartbeat probe at "+req.URL.Path)
+	writeError(w, req, http.StatusNotFound, "no heartbeat probe at "+quote(req.URL.Path))
 }
 
 func methodNotAllowed(w http.ResponseWriter, req *http.Request) {
-	w.Header()["Allow"] = allowGetHead
-	writeError(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed; use GET or HEAD")
-}
-
-var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
-
-func putBuffer(b *[]byte) {
-	if cap(*b) <= 64<<10 { // let rare huge bodies go rather than pin them
-		buffers.Put(b)
-	}
+	w.Header().Set("Allow", "GET, HEAD")
+	writeError(w, req, http.StatusMethodNotAllowed, "method "+quote(req.Method)+" not allowed; use GET or HEAD")
 }

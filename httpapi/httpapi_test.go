@@ -172,7 +172,7 @@ func TestUnencodableDataGivesValid500NamingTheReceiver(t *testing.T) {
 	rec, body := serve(t, Router(bus), http.MethodGet, readiness)
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	checks := body["checks"].(map[string]any)
-	assert.Contains(t, checks["metrics"].(map[string]any)["error"], "cannot be encoded as JSON")
+	assert.Contains(t, checks["metrics"].(map[string]any)["error"], "cannot be encoded")
 	assert.Equal(t, 0.1, checks["db"].(map[string]any)["time"])
 
 	bus.Subscribe(signal.Environ, func(context.Context) signal.Reply {
@@ -215,25 +215,24 @@ func TestNeverRedirects(t *testing.T) {
 		assert.Empty(t, rec.Header().Get("Location"), path)
 		assert.True(t, json.Valid(rec.Body.Bytes()), path)
 		if rec.Code == http.StatusOK {
-			assert.Equal(t, "/.well-known/heartbeat/readiness/../liveliness", path, "only a cleaned path may match")
+			assert.Equal(t, readiness+"/", path, "only the probe's own path may pass")
 		}
 	}
 }
 
-func TestQueryParameters(t *testing.T) {
-	h := Router(signal.NewBus())
-	cases := map[string]string{
-		readiness + "?verbose":                    `unknown query parameter "verbose"`,
-		readiness + "?a=%zz":                      "malformed query string",
-		liveliness + "?x=1&y=2":                   "unknown query parameter",
-		environ + "?" + strings.Repeat("k", 1000): "…",
-	}
-	for path, want := range cases {
-		rec, body := serve(t, h, http.MethodGet, path)
-		assert.Equal(t, http.StatusBadRequest, rec.Code, path)
-		assert.Equal(t, false, body["status"])
-		assert.Contains(t, body["error"], want, path)
-		assert.Less(t, rec.Body.Len(), 300, "the answer stays small")
+func TestStrayQueryStringsAnswerAsWithout(t *testing.T) {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
+	h := Router(bus)
+	for _, query := range []string{
+		"?_=1733000000", "?verbose", "?verbose=1", "?a=%zz", "?x=1&y=2", "?;", "?exclude", "?exclude=",
+		"?%", "?=", "?&&&", "?" + strings.Repeat("k", 10000), "?exclude=%zz&_=1", "?verbose&exclude=nothing",
+	} {
+		for _, path := range []string{readiness, liveliness, readiness + "/db", environ} {
+			rec, body := serve(t, h, http.MethodGet, path+query)
+			assert.Equal(t, http.StatusOK, rec.Code, path+query)
+			assert.Equal(t, true, body["status"], path+query)
+		}
 	}
 }
 
@@ -295,9 +294,12 @@ func TestConcurrentProbesOverRealServer(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// 20 receivers of 50 ms: concurrent and coalesced, not 100 × 20 × 50 ms.
-	assert.Less(t, time.Since(start), 2*time.Second)
-	assert.LessOrEqual(t, calls.Load(), int32(40), "100 probes share runs: at most a couple of runs per receiver")
+	// 20 receivers of 50 ms: concurrent and coalesced, not 100 × 20 × 50 ms
+	// = 100 s; and each reply is reused for its 1 s TTL, so a receiver runs
+	// once per second the probes take, plus one run under way at the end.
+	elapsed := time.Since(start)
+	assert.Less(t, elapsed, 10*time.Second)
+	assert.LessOrEqual(t, calls.Load(), int32(20*(2+elapsed/time.Second)), "100 probes share runs")
 }
 
 func TestReusedBodyFollowsTheReplies(t *testing.T) {

@@ -1,268 +1,197 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/oarepo/heartbeat/drain"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
 
-// probe is one of the readiness-style probes as the router serves it.
+// Handler returns a handler serving the probe of one signal (Readiness,
+// Liveliness, Startup, or one of the application's own) at whatever path it
+// is mounted: /readyz, /livez, /healthz. It answers 200 when every check
+// passes and 500 when one fails, with the JSON body of the original library:
+//
+//	{"status":false,"checks":{"database":{"status":false,"error":"…"}}}
+//
+// Below its path it answers for one check: /readyz/database. Mount it with
+// chi's Mount, behind http.StripPrefix, or with http.ServeMux patterns that
+// name the check {check}:
+//
+//	mux.Handle("GET /readyz", h)
+//	mux.Handle("GET /readyz/{check}", h)
+//
+// Query parameters: exclude leaves checks out (repeated, or a comma-separated
+// list), and the answer then lists them under "excluded", and those that
+// matched no check under "unmatched_exclude", so that a misspelt exclude
+// does not look as if it had worked; verbose is accepted, and changes nothing
+// since the answer always lists every check. Any other parameter is ignored,
+// as uptime monitors add their own.
+//
+// A Startup probe latches: once it has passed with all its checks, it passes
+// for the rest of the handler's life without running them again, as
+// Kubernetes expects of a startupProbe.
+//
+// Every answer is JSON with Cache-Control no-store; HEAD answers like GET
+// without a body; other methods get 405 with an Allow header. No path is ever
+// redirected: the kubelet counts an unfollowed redirect as success, so a
+// redirect would make a wrong probe path pass.
+func Handler(bus *signal.Bus, sig string, opts ...Option) http.Handler {
+	return newProbe(bus, sig, newConfig(opts))
+}
+
+// probe is one readiness-style probe.
 type probe struct {
-	name   string       // the path's last element, and the Probe of its transitions
-	signal string       // the signal its receivers are subscribed to
-	drain  *drain.Drain // readiness only: fails while draining
-	latch  bool         // startup: passes for good once it has passed
-
-	// passed is the body of the startup probe that passed, answered from
-	// then on without running a receiver.
+	bus    *signal.Bus
+	signal string
+	cfg    config
+	// passed is a startup probe's body once it has passed with every check.
 	passed atomic.Pointer[[]byte]
-	// last is the body of the latest whole probe, answered again while the
-	// bus hands back the very same results (every reply reused, nothing
-	// changed): the steady state between two runs of the receivers.
-	last atomic.Pointer[encoded]
 }
 
-// encoded is a probe's body and the results it was made from.
-type encoded struct {
-	first *signal.Result // identifies the results slice
-	n     int
-	body  []byte
+func newProbe(bus *signal.Bus, sig string, cfg config) *probe {
+	return &probe{bus: bus, signal: sig, cfg: cfg}
 }
 
-// route serves p at path, and each of its checks at path/{check}.
-func (m *Mux) route(h *handlers, path string, p *probe) {
-	whole := func(w http.ResponseWriter, req *http.Request) { h.serve(w, req, p) }
-	m.exact[path] = whole
-	getOrHead(m.Mux, path, whole)
-	getOrHead(m.Mux, path+"/{check}", func(w http.ResponseWriter, req *http.Request) { h.serveCheck(w, req, p) })
-}
-
-// serve answers the whole probe, less the checks ?exclude names. The path
-// without a query string or options is the hot one the kubelet takes every
-// few seconds: it adds nothing to probes.Check but a few nil checks.
-func (h *handlers) serve(w http.ResponseWriter, req *http.Request, p *probe) {
-	q, ok := parseQuery(w, req, knownParams)
-	if !ok {
+func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		methodNotAllowed(w, req)
 		return
 	}
-	var ex *exclusion
-	var opts []signal.PublishOption
-	if names := q["exclude"]; len(names) > 0 {
-		ex = newExclusion(names)
-		opts = append(opts, signal.Select(ex.keep))
+	if name := checkName(req); name != "" {
+		p.serveCheck(w, req, name)
+		return
 	}
-	if p.latch && ex == nil {
+	excluded := excludes(req)
+	if len(excluded) == 0 {
 		if body := p.passed.Load(); body != nil {
-			write(w, req, http.StatusOK, *body)
+			writeJSON(w, req, http.StatusOK, json.RawMessage(*body))
 			return
 		}
 	}
-
-	var started time.Time
-	if h.tracker != nil {
-		started = time.Now()
+	var opts []signal.PublishOption
+	matched := make([]bool, len(excluded))
+	if len(excluded) > 0 {
+		opts = append(opts, signal.Select(func(name string) bool {
+			i := slices.Index(excluded, name)
+			if i >= 0 {
+				matched[i] = true
+			}
+			return i < 0
+		}))
 	}
-	rep := probes.Check(req.Context(), h.bus, p.signal, opts...)
-	if p.drain != nil && (ex == nil || ex.keep(shutdownCheck)) {
-		rep = withShutdown(rep, p.drain, false)
-	}
-	if h.tracker != nil {
-		h.tracker.Observe(p.name, started, rep, ex == nil)
-	}
-
-	code := http.StatusOK
-	if !rep.Status {
-		code = http.StatusInternalServerError
-	}
-	// Only the plain body is kept: a drain's shutdown check copies the
-	// results, so a draining probe never matches, and neither does one with
-	// checks left out.
-	plain := ex == nil && len(rep.Checks) > 0
-	if plain {
-		if e := p.last.Load(); e != nil && e.first == &rep.Checks[0] && e.n == len(rep.Checks) {
-			write(w, req, code, e.body)
-			return
+	rep := probes.Check(req.Context(), p.bus, p.signal, opts...)
+	for i, name := range excluded {
+		if matched[i] {
+			rep.Excluded = append(rep.Excluded, name)
+		} else {
+			rep.Unmatched = append(rep.Unmatched, name)
 		}
 	}
-
-	buf := getBuffer()
-	*buf = rep.AppendJSON((*buf)[:0])
-	if ex != nil {
-		*buf = ex.appendJSON(*buf)
-	}
-	if plain && allReused(rep.Checks) {
-		p.last.Store(&encoded{first: &rep.Checks[0], n: len(rep.Checks), body: slices.Clone(*buf)})
-	}
-	if rep.Status && p.latch && ex == nil {
+	if rep.Status && p.signal == signal.Startup && len(excluded) == 0 {
 		// Only a probe of every check latches: passing with some left out
 		// proves nothing about the ones left out.
-		body := slices.Clone(*buf)
-		p.passed.CompareAndSwap(nil, &body)
-	}
-	write(w, req, code, *buf)
-	putBuffer(buf)
-}
-
-// allReused reports whether every result came from an earlier run: only
-// then can the bus hand the same results back, and a kept body be reused.
-func allReused(checks []signal.Result) bool {
-	for i := range checks {
-		if !checks[i].Reused {
-			return false
+		if body, err := json.Marshal(rep); err == nil {
+			p.passed.CompareAndSwap(nil, &body)
 		}
 	}
-	return true
+	p.answer(w, req, rep)
 }
 
-// serveCheck answers the probe for the one check the path names, in the
-// probe's format with that single check; 404 when the probe has no such
-// check.
-func (h *handlers) serveCheck(w http.ResponseWriter, req *http.Request, p *probe) {
-	if _, ok := parseQuery(w, req, nil); !ok {
-		return
-	}
-	name := chi.URLParam(req, "check")
-	if req.URL.RawPath != "" { // chi matched the escaped path: "a%2Fb" is one name
-		if n, err := url.PathUnescape(name); err == nil {
-			name = n
-		}
-	}
-	var started time.Time
-	if h.tracker != nil {
-		started = time.Now()
-	}
-	// Select runs a receiver that has neither a Named option nor a reply
-	// yet, to learn its name: the first request for a check may run others.
-	rep := probes.Check(req.Context(), h.bus, p.signal, signal.Select(func(n string) bool { return n == name }))
-	if p.drain != nil && name == shutdownCheck {
-		rep = withShutdown(rep, p.drain, true)
-	}
+// serveCheck answers for the one check the path names, in the probe's format
+// with that single check; 404 when the probe has no such check.
+func (p *probe) serveCheck(w http.ResponseWriter, req *http.Request, name string) {
+	rep := probes.Check(req.Context(), p.bus, p.signal, signal.Select(func(n string) bool { return n == name }))
 	if len(rep.Checks) == 0 {
-		known := h.bus.Names(p.signal)
-		if p.drain != nil {
-			known = append(known, shutdownCheck)
+		known := strings.Join(p.bus.Names(p.signal), ", ")
+		if known == "" {
+			known = "none"
 		}
-		list := "none"
-		if len(known) > 0 {
-			list = strings.Join(known, ", ")
-		}
-		writeError(w, req, http.StatusNotFound, "the "+p.name+" probe has no check "+quote(name)+"; its checks: "+list)
+		probe := strings.TrimPrefix(p.signal, "oarepo.probe.")
+		writeError(w, req, http.StatusNotFound, "the "+probe+" probe has no check "+quote(name)+"; its checks: "+known)
 		return
 	}
-	if h.tracker != nil {
-		h.tracker.Observe(p.name, started, rep, false)
-	}
+	p.answer(w, req, rep)
+}
+
+// answer writes rep with 200 or 500, without the checks' data for a caller
+// WithDetails refuses.
+func (p *probe) answer(w http.ResponseWriter, req *http.Request, rep probes.Report) {
 	code := http.StatusOK
 	if !rep.Status {
 		code = http.StatusInternalServerError
 	}
-	buf := getBuffer()
-	*buf = rep.AppendJSON((*buf)[:0])
-	write(w, req, code, *buf)
-	putBuffer(buf)
+	if !p.cfg.detailed(req) {
+		brief := make([]signal.Result, len(rep.Checks))
+		for i, c := range rep.Checks {
+			brief[i] = signal.Result{Reply: signal.Reply{Name: c.Reply.Name, Status: c.Reply.Status}}
+		}
+		rep.Checks = brief
+	}
+	writeJSON(w, req, code, rep)
 }
 
-// shutdownCheck is the name of the check a draining server adds to readiness.
-const shutdownCheck = "shutdown"
-
-// withShutdown adds the "shutdown" check to a readiness report while d is
-// draining, failing it and so the probe. Outside a drain it adds the check,
-// passing, only when always is set (the per-check path): the everyday
-// readiness body stays what the receivers make it.
-func withShutdown(rep probes.Report, d *drain.Drain, always bool) probes.Report {
-	st := d.State()
-	if st == nil && !always {
-		return rep
+// checkName is the check the request's path names below the probe's own
+// path, or "" for the whole probe: the {check} wildcard of an http.ServeMux
+// pattern, or the rest of the path that chi's Mount or http.StripPrefix left.
+// A path that an exact http.ServeMux pattern matched is the probe's own.
+func checkName(req *http.Request) string {
+	if name := req.PathValue("check"); name != "" {
+		return name
 	}
-	r := signal.Result{Reply: signal.Reply{Name: shutdownCheck, Status: st == nil}}
-	if st == nil {
-		r.JSON = []byte(`{"status":true}`)
-	} else {
-		msg := "draining: " + st.Reason
-		since := st.Since.UTC().Format(time.RFC3339Nano)
-		r.Reply.Data = map[string]any{"error": msg, "since": since}
-		b := append([]byte(`{"status":false,"error":`), signal.AppendString(nil, msg)...)
-		b = append(b, `,"since":`...)
-		b = signal.AppendString(b, since)
-		r.JSON = append(b, '}')
-		rep.Status = false
+	path := req.URL.EscapedPath()
+	if rctx := chi.RouteContext(req.Context()); rctx != nil && rctx.RoutePath != "" {
+		path = rctx.RoutePath
+	} else if patternPath(req.Pattern) == req.URL.Path {
+		return ""
 	}
-	// A receiver may already be called "shutdown"; neither may hide the other.
-	for n := 2; slices.ContainsFunc(rep.Checks, func(c signal.Result) bool { return c.Reply.Name == r.Reply.Name }); n++ {
-		r.Reply.Name = shutdownCheck + "#" + strconv.Itoa(n)
+	path = strings.Trim(path, "/")
+	if name, err := url.PathUnescape(path); err == nil {
+		return name // "db%232" is the check "db#2", "a%2Fb" the check "a/b"
 	}
-	// Collect's slice may be shared with other probes: copy, never append.
-	checks := make([]signal.Result, len(rep.Checks), len(rep.Checks)+1)
-	copy(checks, rep.Checks)
-	rep.Checks = append(checks, r)
-	return rep
+	return path
 }
 
-// exclusion is one request's ?exclude names and which of them matched a
-// check. Select calls keep on the publishing goroutine only, so it needs no
-// lock.
-type exclusion struct {
-	names   []string
-	matched []bool
+// patternPath is the path part of an http.ServeMux pattern such as
+// "GET example.com/readyz".
+func patternPath(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	if i := strings.IndexByte(pattern, '/'); i >= 0 {
+		return pattern[i:]
+	}
+	return "\x00" // matches no path
 }
 
-func newExclusion(names []string) *exclusion {
-	uniq := make([]string, 0, len(names))
-	for _, n := range names {
-		if !slices.Contains(uniq, n) {
-			uniq = append(uniq, n)
+// excludes is the request's exclude names, each once. A malformed query
+// string still counts for the pairs that parse.
+func excludes(req *http.Request) []string {
+	q, _ := url.ParseQuery(req.URL.RawQuery)
+	var names []string
+	for _, v := range q["exclude"] {
+		for n := range strings.SplitSeq(v, ",") {
+			if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
 		}
 	}
-	return &exclusion{names: uniq, matched: make([]bool, len(uniq))}
+	return names
 }
 
-// keep reports whether the check called name stays in, noting a match.
-func (e *exclusion) keep(name string) bool {
-	for i, n := range e.names {
-		if n == name {
-			e.matched[i] = true
-			return false
-		}
+// quote quotes a name for an error message, cut short so that a huge name
+// cannot make a huge answer.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
 	}
-	return true
-}
-
-// appendJSON adds to the probe's body b the checks it left out, "excluded",
-// and the excluded names that matched no check, "unmatched_exclude": a
-// misspelt exclude must not look as if it had worked.
-func (e *exclusion) appendJSON(b []byte) []byte {
-	b = b[:len(b)-1] // the report's closing brace
-	b = append(b, `,"excluded":`...)
-	b = e.appendNames(b, true)
-	if slices.Contains(e.matched, false) {
-		b = append(b, `,"unmatched_exclude":`...)
-		b = e.appendNames(b, false)
-	}
-	return append(b, '}')
-}
-
-func (e *exclusion) appendNames(b []byte, matched bool) []byte {
-	b = append(b, '[')
-	first := true
-	for i, n := range e.names {
-		if e.matched[i] != matched {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = signal.AppendString(b, n)
-	}
-	return append(b, ']')
+	return strconv.Quote(s)
 }

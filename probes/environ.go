@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"runtime"
 	"runtime/debug"
-	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/oarepo/heartbeat/signal"
@@ -57,7 +55,9 @@ type Build struct {
 // BuildInfo describes the running binary. It is read from
 // runtime/debug.ReadBuildInfo once per process: the binary cannot change
 // while it runs.
-var BuildInfo = sync.OnceValue(func() Build { return buildFrom(debug.ReadBuildInfo()) })
+func BuildInfo() Build { return buildInfo() }
+
+var buildInfo = sync.OnceValue(func() Build { return buildFrom(debug.ReadBuildInfo()) })
 
 func buildFrom(bi *debug.BuildInfo, ok bool) Build {
 	b := Build{
@@ -74,9 +74,12 @@ func buildFrom(bi *debug.BuildInfo, ok bool) Build {
 	for _, m := range bi.Deps {
 		lib := Library{Version: m.Version}
 		if r := m.Replace; r != nil {
-			s := "replaced by " + r.Path
+			// A replacement without a version is a directory on the machine
+			// that built the binary: its path says nothing to a reader of
+			// the probe and much to an attacker.
+			s := "replaced by a local directory"
 			if r.Version != "" {
-				s += " " + r.Version
+				s = "replaced by " + r.Path + " " + r.Version
 			}
 			lib.Conflicts = &s
 		}
@@ -101,23 +104,6 @@ func buildFrom(bi *debug.BuildInfo, ok bool) Build {
 	return b
 }
 
-// builtFields is BuildInfo encoded key by key, once.
-var builtFields = sync.OnceValue(func() []signal.Field {
-	raw, err := json.Marshal(BuildInfo())
-	if err != nil { // every field of Build encodes; keep the probe alive regardless
-		return nil
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	fields := make([]signal.Field, 0, len(m))
-	for k, v := range m {
-		fields = append(fields, signal.Field{Key: k, Value: v})
-	}
-	return fields
-})
-
 // EnvironReport is the answer of the environ probe.
 type EnvironReport struct {
 	// Status is the logical AND of the receivers' statuses.
@@ -128,59 +114,39 @@ type EnvironReport struct {
 
 // Environ publishes signal.Environ on bus and reports the merged answer.
 func Environ(ctx context.Context, bus *signal.Bus, opts ...signal.PublishOption) EnvironReport {
-	rep := EnvironReport{Status: true, Results: bus.Collect(ctx, signal.Environ, opts...)}
-	for i := range rep.Results {
-		if !rep.Results[i].Reply.Status {
-			rep.Status = false
-		}
+	rep := EnvironReport{Status: true, Results: bus.Results(ctx, signal.Environ, opts...)}
+	for _, r := range rep.Results {
+		rep.Status = rep.Status && r.Reply.Status
 	}
 	return rep
 }
 
-// AppendJSON appends the environ answer to b: "status", the built-in
+// MarshalJSON encodes the environ answer: "status", the built-in
 // "libraries", "go", "main" and "vcs" keys, then every receiver's data keys,
 // merged in subscription order so that a later receiver's key replaces an
-// earlier one's. No receiver can replace "status". A receiver the bus failed
-// (timed out, panicked, unencodable data) contributes no data; it is listed
-// under "checks" in the readiness format instead, so the failure is named.
-func (e EnvironReport) AppendJSON(b []byte) []byte {
-	merged := map[string]json.RawMessage{}
-	for _, f := range builtFields() {
-		merged[f.Key] = f.Value
+// earlier one's, as the original's merge did. No receiver can replace
+// "status". A receiver the bus failed (timed out, panicked, unencodable data)
+// contributes no data; it is listed under "checks" in the readiness format
+// instead, so the failure is named.
+func (e EnvironReport) MarshalJSON() ([]byte, error) {
+	b := BuildInfo()
+	merged := map[string]any{"libraries": b.Libraries, "go": b.Go, "main": b.Main}
+	if b.VCS != nil {
+		merged["vcs"] = b.VCS
 	}
-	var faults []signal.Result
+	faults := map[string]signal.Result{}
 	for _, r := range e.Results {
 		if r.Fault != nil {
-			faults = append(faults, r)
+			faults[r.Reply.Name] = r
 			continue
 		}
-		for _, f := range r.Fields {
-			merged[f.Key] = f.Value
+		for k, v := range r.Reply.Data {
+			merged[k] = v
 		}
 	}
 	if len(faults) > 0 {
-		merged["checks"] = appendChecks(nil, faults)
+		merged["checks"] = faults
 	}
-	keys := make([]string, 0, len(merged))
-	for k := range merged {
-		if k != "status" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-
-	b = append(b, `{"status":`...)
-	b = strconv.AppendBool(b, e.Status)
-	for _, k := range keys {
-		b = append(b, ',')
-		b = signal.AppendString(b, k)
-		b = append(b, ':')
-		b = append(b, merged[k]...)
-	}
-	return append(b, '}')
-}
-
-// MarshalJSON encodes the environ answer; see AppendJSON.
-func (e EnvironReport) MarshalJSON() ([]byte, error) {
-	return e.AppendJSON(nil), nil
+	merged["status"] = e.Status
+	return json.Marshal(merged)
 }

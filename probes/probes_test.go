@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,8 @@ func TestCheckNamesAreEscaped(t *testing.T) {
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
 		return signal.Reply{Name: `we"ird</script>`, Status: true}
 	})
-	b := Check(context.Background(), bus, signal.Readiness).AppendJSON(nil)
+	b, err := json.Marshal(Check(context.Background(), bus, signal.Readiness))
+	require.NoError(t, err)
 	require.True(t, json.Valid(b), string(b))
 	var got struct{ Checks map[string]any }
 	require.NoError(t, json.Unmarshal(b, &got))
@@ -54,13 +56,14 @@ func TestBuildFrom(t *testing.T) {
 	assert.Equal(t, Module{Path: "example.com/app", Version: "v1.2.3"}, b.Main)
 	assert.Equal(t, Library{Version: "v5.5.0"}, b.Libraries["github.com/go-chi/chi/v5"])
 	require.NotNil(t, b.Libraries["example.com/lib"].Conflicts)
-	assert.Equal(t, "replaced by ../lib", *b.Libraries["example.com/lib"].Conflicts)
+	assert.Equal(t, "replaced by a local directory", *b.Libraries["example.com/lib"].Conflicts, "never the build machine's path")
 	assert.Equal(t, "replaced by example.com/fork v1.0.1", *b.Libraries["example.com/forked"].Conflicts)
 	assert.Equal(t, &VCS{System: "git", Revision: "abc123", Time: "2026-11-01T10:00:00Z", Modified: true}, b.VCS)
 
 	raw, err := json.Marshal(b)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), `"github.com/go-chi/chi/v5":{"version":"v5.5.0","conflicts":null}`)
+	assert.NotContains(t, string(raw), "../lib")
 
 	none := buildFrom(nil, false)
 	assert.NotEmpty(t, none.Go.Version)
@@ -75,8 +78,29 @@ func TestEnvironStatusCannotBeOverridden(t *testing.T) {
 	})
 	rep := Environ(context.Background(), bus)
 	var got map[string]any
-	require.NoError(t, json.Unmarshal(rep.AppendJSON(nil), &got))
+	raw, err := json.Marshal(rep)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &got))
 	assert.Equal(t, false, got["status"])
 	assert.Equal(t, "mine", got["libraries"], "receivers may replace built-in keys, as the original's merge did")
 	assert.Contains(t, got, "go")
+}
+
+func TestEnvironNamesFailedReceivers(t *testing.T) {
+	bus := signal.NewBus()
+	release := make(chan struct{})
+	defer close(release)
+	bus.Subscribe(signal.Environ, func(context.Context) signal.Reply { <-release; return signal.Reply{Status: true} },
+		signal.Named("slow"), signal.WithTimeout(100*time.Millisecond))
+	bus.Subscribe(signal.Environ, func(context.Context) signal.Reply {
+		return signal.Reply{Status: true, Data: map[string]any{"region": "eu"}}
+	})
+	raw, err := json.Marshal(Environ(context.Background(), bus))
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(raw, &got))
+	assert.Equal(t, false, got["status"])
+	assert.Equal(t, "eu", got["region"], "%s", raw)
+	require.Contains(t, got, "checks")
+	assert.Contains(t, got["checks"], "slow")
 }

@@ -21,7 +21,7 @@ func BenchmarkPublish(b *testing.B) {
 				ctx := context.Background()
 				b.ReportAllocs()
 				for b.Loop() {
-					bus.Collect(ctx, Readiness)
+					bus.Results(ctx, Readiness)
 				}
 			})
 		}
@@ -40,6 +40,6 @@ func BenchmarkPublishSlow(b *testing.B) {
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		bus.Collect(ctx, Readiness)
+		bus.Results(ctx, Readiness)
 	}
 }

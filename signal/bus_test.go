@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oarepo/heartbeat/internal/wire"
 )
 
 func ok(name string) Receiver {
@@ -65,12 +67,12 @@ func TestCheckJSONStatusWinsOverData(t *testing.T) {
 	b.Subscribe(Readiness, func(context.Context) Reply {
 		return Reply{Name: "db", Status: false, Data: map[string]any{"status": true, "time": 0.5, "<b>": "x&y"}}
 	})
-	res := b.Collect(context.Background(), Readiness)
+	res := b.Results(context.Background(), Readiness)
 	require.Len(t, res, 1)
 	var got map[string]any
-	require.NoError(t, json.Unmarshal(res[0].JSON, &got))
+	require.NoError(t, json.Unmarshal(encoded(t, res[0]), &got))
 	assert.Equal(t, map[string]any{"status": false, "time": 0.5, "<b>": "x&y"}, got)
-	assert.Equal(t, `{"status":false,"\u003cb\u003e":"x\u0026y","time":0.5}`, string(res[0].JSON))
+	assert.Equal(t, `{"status":false,"\u003cb\u003e":"x\u0026y","time":0.5}`, string(encoded(t, res[0])))
 }
 
 func TestReceiversRunConcurrently(t *testing.T) {
@@ -99,7 +101,7 @@ func TestHungReceiverTimesOutUnderItsName(t *testing.T) {
 	b.Subscribe(Readiness, ok("db"))
 
 	start := time.Now()
-	res := b.Collect(context.Background(), Readiness)
+	res := b.Results(context.Background(), Readiness)
 	elapsed := time.Since(start)
 	assert.Less(t, elapsed, 600*time.Millisecond, "the publish must not wait for a hung receiver")
 	require.Len(t, res, 2)
@@ -107,19 +109,22 @@ func TestHungReceiverTimesOutUnderItsName(t *testing.T) {
 	assert.False(t, res[0].Reply.Status)
 	assert.ErrorIs(t, res[0].Fault, ErrTimeout)
 	assert.Contains(t, res[0].Reply.Data["error"], "timed out after 100ms")
-	assert.True(t, res[1].Reply.Status)
+	assert.True(t, res[1].Reply.Status, "%+v", res[1])
 }
 
 func TestReceiverContextExpiresBeforeTheBusGivesUp(t *testing.T) {
 	b := NewBus(WithTimeout(200 * time.Millisecond))
+	deadlines := make(chan time.Time, 1)
 	b.Subscribe(Readiness, func(ctx context.Context) Reply {
-		<-ctx.Done()
-		return Reply{Name: "db", Data: map[string]any{"error": "dial: " + ctx.Err().Error()}}
+		d, _ := ctx.Deadline()
+		deadlines <- d
+		return Reply{Name: "db", Status: true}
 	})
-	r := b.Publish(context.Background(), Readiness)
-	require.Len(t, r, 1)
-	// The receiver's own explanation arrives, not the bus's generic timeout.
-	assert.Equal(t, "dial: context deadline exceeded", r[0].Data["error"])
+	res := b.Results(context.Background(), Readiness)
+	require.Len(t, res, 1)
+	// The receiver's context ends a tenth of the timeout before the bus
+	// gives up, so that one which honours it can report its own cause.
+	assert.Equal(t, res[0].Started.Add(180*time.Millisecond), <-deadlines)
 }
 
 func TestLateReplyIsReportedAsTimeout(t *testing.T) {
@@ -128,15 +133,15 @@ func TestLateReplyIsReportedAsTimeout(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 		return Reply{Name: "slow", Status: true}
 	})
-	first := b.Collect(context.Background(), Readiness)
+	first := b.Results(context.Background(), Readiness)
 	require.Len(t, first, 1)
 	assert.ErrorIs(t, first[0].Fault, ErrTimeout)
 
 	require.Eventually(t, func() bool {
-		r := b.Collect(context.Background(), Readiness)
+		r := b.Results(context.Background(), Readiness)
 		return r[0].Reused
 	}, 2*time.Second, 20*time.Millisecond)
-	r := b.Collect(context.Background(), Readiness)[0]
+	r := b.Results(context.Background(), Readiness)[0]
 	assert.False(t, r.Reply.Status, "a reply after the deadline does not count as passing")
 	assert.ErrorIs(t, r.Fault, ErrTimeout)
 	assert.Contains(t, r.Reply.Data["error"], "the reply came after")
@@ -149,7 +154,7 @@ func TestPanickingReceiverBecomesFailedCheck(t *testing.T) {
 	b.Subscribe(Readiness, func(context.Context) Reply { runtime.Goexit(); return Reply{} }, Named("exits"))
 	b.Subscribe(Readiness, ok("good"))
 
-	res := b.Collect(context.Background(), Readiness)
+	res := b.Results(context.Background(), Readiness)
 	require.Len(t, res, 4)
 	assert.Equal(t, "bad", res[0].Reply.Name)
 	assert.ErrorIs(t, res[0].Fault, ErrPanic)
@@ -183,7 +188,7 @@ func TestConcurrentPublishesShareOneRun(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 		running.Add(-1)
 		return Reply{Name: "db", Status: true}
 	})
@@ -200,8 +205,9 @@ func TestConcurrentPublishesShareOneRun(t *testing.T) {
 	close(start)
 	wg.Wait()
 	assert.Equal(t, int32(1), most.Load(), "a receiver never runs twice at once")
-	// Every publish started within the one 100 ms run; allow a straggler.
-	assert.LessOrEqual(t, calls.Load(), int32(2))
+	// Nearly every publish starts within the first 300 ms run; a busy
+	// machine may start a few goroutines late.
+	assert.LessOrEqual(t, calls.Load(), int32(3))
 }
 
 func TestHungReceiverHoldsOneGoroutine(t *testing.T) {
@@ -219,7 +225,7 @@ func TestHungReceiverHoldsOneGoroutine(t *testing.T) {
 	}
 	wg.Wait()
 	for range 5 {
-		r := b.Collect(context.Background(), Readiness)
+		r := b.Results(context.Background(), Readiness)
 		assert.ErrorIs(t, r[0].Fault, ErrTimeout)
 	}
 	assert.Equal(t, int32(1), calls.Load())
@@ -237,14 +243,14 @@ func TestCachedReplyIsReusedWithinTTL(t *testing.T) {
 		calls.Add(1)
 		return Reply{Name: "db", Status: true}
 	})
-	first := b.Collect(context.Background(), Readiness)
-	second := b.Collect(context.Background(), Readiness)
+	first := b.Results(context.Background(), Readiness)
+	second := b.Results(context.Background(), Readiness)
 	assert.False(t, first[0].Reused)
 	assert.True(t, second[0].Reused)
 	assert.Equal(t, int32(1), calls.Load())
 
 	time.Sleep(250 * time.Millisecond)
-	third := b.Collect(context.Background(), Readiness)
+	third := b.Results(context.Background(), Readiness)
 	assert.False(t, third[0].Reused)
 	assert.Equal(t, int32(2), calls.Load())
 }
@@ -255,7 +261,7 @@ func TestReceiverCacheTTLOverridesBus(t *testing.T) {
 	b.Subscribe(Readiness, func(context.Context) Reply {
 		calls.Add(1)
 		return Reply{Name: "fresh", Status: true}
-	}, ReceiverCacheTTL(0))
+	}, WithCacheTTL(0))
 	for range 3 {
 		b.Publish(context.Background(), Readiness)
 	}
@@ -265,9 +271,9 @@ func TestReceiverCacheTTLOverridesBus(t *testing.T) {
 func TestReceiverTimeoutOverridesBus(t *testing.T) {
 	b := NewBus(WithTimeout(time.Hour))
 	hung, _ := hang(t, "x")
-	b.Subscribe(Readiness, hung, ReceiverTimeout(30*time.Millisecond))
+	b.Subscribe(Readiness, hung, WithTimeout(30*time.Millisecond))
 	start := time.Now()
-	r := b.Collect(context.Background(), Readiness)
+	r := b.Results(context.Background(), Readiness)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.ErrorIs(t, r[0].Fault, ErrTimeout)
 }
@@ -279,7 +285,7 @@ func TestCanceledPublishReturnsAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	r := b.Collect(ctx, Readiness)
+	r := b.Results(ctx, Readiness)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.ErrorIs(t, r[0].Fault, ErrCanceled)
 	assert.Contains(t, r[0].Reply.Data["error"], "deadline exceeded")
@@ -293,7 +299,7 @@ func TestNames(t *testing.T) {
 	b.Subscribe(Readiness, ok(""))
 	b.Subscribe(Readiness, ok("dup"))
 	b.Subscribe(Readiness, ok("dup"))
-	b.Subscribe(Readiness, hung, Named("hung"), ReceiverTimeout(20*time.Millisecond))
+	b.Subscribe(Readiness, hung, Named("hung"), WithTimeout(20*time.Millisecond))
 
 	replies := b.Publish(context.Background(), Readiness)
 	names := make([]string, len(replies))
@@ -305,7 +311,7 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, []string{"from-reply", "explicit", "derived", "dup", "dup#2", "hung"}, names)
 	known := b.Names(Readiness)
 	known[2] = "derived"
-	assert.Equal(t, []string{"from-reply", "explicit", "derived", "dup", "dup", "hung"}, known)
+	assert.Equal(t, names, known, "Names reports the checks as Publish names them")
 }
 
 func TestTimeoutKeepsTheNameOfEarlierReplies(t *testing.T) {
@@ -427,10 +433,10 @@ func TestUnencodableDataFailsThatCheckOnly(t *testing.T) {
 	}
 	b.Subscribe(Readiness, ok("fine"))
 
-	res := b.Collect(context.Background(), Readiness)
+	res := b.Results(context.Background(), Readiness)
 	require.Len(t, res, len(cases)+1)
 	for _, r := range res {
-		assert.True(t, json.Valid(r.JSON), r.Reply.Name)
+		assert.True(t, json.Valid(encoded(t, r)), r.Reply.Name)
 		if r.Reply.Name == "fine" {
 			assert.True(t, r.Reply.Status)
 			continue
@@ -451,55 +457,25 @@ func TestSubscribeNilPanics(t *testing.T) {
 	})
 }
 
-func TestSelect(t *testing.T) {
-	b := NewBus(WithCacheTTL(0))
-	var calls atomic.Int32
-	b.Subscribe(Readiness, func(context.Context) Reply {
-		calls.Add(1)
-		return Reply{Name: "a", Status: true}
-	})
-	b.Subscribe(Readiness, ok("b"))
-	b.Subscribe(Readiness, ok("ignored"), Named("c"))
-	onlyB := Select(func(n string) bool { return n == "b" })
-
-	// Before any reply the unnamed receivers run to learn their names.
-	got := b.Publish(context.Background(), Readiness, onlyB)
-	require.Len(t, got, 1)
-	assert.Equal(t, "b", got[0].Name)
-
-	b.Publish(context.Background(), Readiness, Select(func(n string) bool { return n == "c" }))
-	assert.Equal(t, int32(1), calls.Load(), "known names select without running the others")
-	got = b.Publish(context.Background(), Readiness, onlyB)
-	require.Len(t, got, 1)
-	assert.Equal(t, "b", got[0].Name)
-}
-
 func checkPostgres(context.Context) Reply { return Reply{} }
 
 func TestFuncName(t *testing.T) {
-	assert.Equal(t, "signal.checkPostgres", funcName(checkPostgres))
+	assert.Equal(t, "signal.checkPostgres", wire.FuncName(checkPostgres))
 	// ok may be inlined, which changes its closure's symbol but not its prefix.
-	assert.Regexp(t, `^signal\.(TestFuncName\.)?ok$`, funcName(ok("x")))
-	assert.Equal(t, "signal.TestFuncName", funcName(func(context.Context) Reply { return Reply{} }))
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"plain", `q"uote`, "back\\slash", "<html>&", "tab\t", "ünï", "\u2028"} {
-		want, _ := json.Marshal(s)
-		assert.Equal(t, string(want), string(AppendString(nil, s)), s)
-	}
+	assert.Regexp(t, `^signal\.(TestFuncName\.)?ok$`, wire.FuncName(ok("x")))
+	assert.Equal(t, "signal.TestFuncName", wire.FuncName(func(context.Context) Reply { return Reply{} }))
 }
 
 func TestMixedTimeoutsDoNotDelayTheOthers(t *testing.T) {
 	b := NewBus(WithTimeout(2 * time.Second))
 	hung, _ := hang(t, "hung")
-	b.Subscribe(Readiness, hung, Named("hung"), ReceiverTimeout(50*time.Millisecond))
+	b.Subscribe(Readiness, hung, Named("hung"), WithTimeout(50*time.Millisecond))
 	b.Subscribe(Readiness, func(context.Context) Reply {
 		time.Sleep(150 * time.Millisecond)
 		return Reply{Name: "slow", Status: true}
 	})
 	start := time.Now()
-	res := b.Collect(context.Background(), Readiness)
+	res := b.Results(context.Background(), Readiness)
 	elapsed := time.Since(start)
 	assert.ErrorIs(t, res[0].Fault, ErrTimeout)
 	assert.True(t, res[1].Reply.Status)
@@ -507,35 +483,35 @@ func TestMixedTimeoutsDoNotDelayTheOthers(t *testing.T) {
 	assert.Less(t, elapsed, time.Second)
 }
 
-func TestMemoizedCollectSeesChanges(t *testing.T) {
+func TestCachedResultsSeeChanges(t *testing.T) {
 	b := NewBus(WithCacheTTL(100 * time.Millisecond))
 	var status atomic.Bool
 	status.Store(true)
 	b.Subscribe(Readiness, func(context.Context) Reply { return Reply{Name: "flip", Status: status.Load()} })
-	first := b.Collect(context.Background(), Readiness)
+	first := b.Results(context.Background(), Readiness)
 	assert.False(t, first[0].Reused)
-	second := b.Collect(context.Background(), Readiness)
+	second := b.Results(context.Background(), Readiness)
 	assert.True(t, second[0].Reply.Status)
-	assert.Same(t, &second[0], &b.Collect(context.Background(), Readiness)[0], "all reused: the same results")
+	assert.True(t, second[0].Reused)
 
 	unsub := b.Subscribe(Readiness, ok("new"))
-	assert.Len(t, b.Collect(context.Background(), Readiness), 2, "a new subscription invalidates the memo")
+	assert.Len(t, b.Results(context.Background(), Readiness), 2, "a new subscription is seen at once")
 	unsub()
-	assert.Len(t, b.Collect(context.Background(), Readiness), 1)
+	assert.Len(t, b.Results(context.Background(), Readiness), 1)
 
 	status.Store(false)
 	require.Eventually(t, func() bool {
-		return !b.Collect(context.Background(), Readiness)[0].Reply.Status
-	}, 2*time.Second, 10*time.Millisecond, "an expired reply is not served from the memo")
+		return !b.Results(context.Background(), Readiness)[0].Reply.Status
+	}, 2*time.Second, 10*time.Millisecond, "an expired reply is not reused")
 }
 
-func TestWorkerPoolSurvivesPanicsAndGoexit(t *testing.T) {
+func TestPanicsAndGoexitAreFailedChecksEveryTime(t *testing.T) {
 	b := NewBus(WithCacheTTL(0))
 	b.Subscribe(Readiness, func(context.Context) Reply { panic("x") }, Named("p"))
 	b.Subscribe(Readiness, func(context.Context) Reply { runtime.Goexit(); return Reply{} }, Named("g"))
 	b.Subscribe(Readiness, ok("fine"))
 	for range 50 {
-		res := b.Collect(context.Background(), Readiness)
+		res := b.Results(context.Background(), Readiness)
 		require.Len(t, res, 3)
 		assert.ErrorIs(t, res[0].Fault, ErrPanic)
 		assert.ErrorIs(t, res[1].Fault, ErrPanic)
@@ -543,40 +519,9 @@ func TestWorkerPoolSurvivesPanicsAndGoexit(t *testing.T) {
 	}
 }
 
-func TestInstantReceiverThatStartsHangingDoesNotHoldTheOthers(t *testing.T) {
-	b := NewBus(WithTimeout(200*time.Millisecond), WithCacheTTL(0))
-	var hangNow atomic.Bool
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	b.Subscribe(Readiness, ok("a"))
-	b.Subscribe(Readiness, func(context.Context) Reply {
-		if hangNow.Load() {
-			<-release
-		}
-		return Reply{Name: "b", Status: true}
-	}, Named("b"), ReceiverTimeout(2*time.Second))
-	for _, n := range []string{"c", "d", "e"} {
-		b.Subscribe(Readiness, ok(n))
-	}
-	// Warm up until every receiver is known to be instant, so the next
-	// publish runs them in one batch behind "b".
-	require.Eventually(t, func() bool {
-		b.Collect(context.Background(), Readiness)
-		for _, s := range b.snapshot(Readiness) {
-			if !s.instant.Load() {
-				return false
-			}
-		}
-		return true
-	}, 5*time.Second, time.Millisecond)
-
-	hangNow.Store(true)
-	res := b.Collect(context.Background(), Readiness)
-	require.Len(t, res, 5)
-	assert.ErrorIs(t, res[1].Fault, ErrTimeout, "b hangs")
-	for _, i := range []int{0, 2, 3, 4} {
-		// Stuck behind b in the batch they would time out after 200 ms;
-		// escalation starts them on their own goroutines after 1 ms.
-		assert.True(t, res[i].Reply.Status, "%s: %v", res[i].Reply.Name, res[i].Reply.Data)
-	}
+func encoded(t *testing.T, r Result) []byte {
+	t.Helper()
+	b, err := r.MarshalJSON()
+	require.NoError(t, err)
+	return b
 }

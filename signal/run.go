@@ -4,312 +4,232 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/oarepo/heartbeat/internal/flight"
+	"github.com/oarepo/heartbeat/internal/wire"
 	"github.com/oarepo/heartbeat/redact"
 )
 
-// subscription is one receiver on one signal, with the run it may have under
-// way and the reply it last finished with.
-type subscription struct {
-	fn      Receiver
-	name    string // from Named; wins over reply names
-	derived string // from the function, until a reply names the receiver
-	timeout time.Duration
-	ttl     time.Duration
-
-	replied atomic.Pointer[string] // the name of the latest reply, if any
-	instant atomic.Bool            // the latest run replied, and within instant
-	last    atomic.Pointer[outcome]
-
-	mu       sync.Mutex
-	inflight *run
-}
-
-// run is one call of a receiver, shared by every publish that arrives while
-// it is under way.
-type run struct {
-	started time.Time
-	s       *subscription
-	rc      *runContext
-	claimed atomic.Bool // set by whoever executes the run: a batch or its own worker
-	began   time.Time   // when the receiver was called, set by the executor
-
-	mu      sync.Mutex
-	out     *outcome   // set when the run finishes
-	waiters []*waiter  // publishes to tell when it finishes
-	inline  [2]*waiter // waiters' first array: most runs have one or two
-}
-
-// waiter is one publish waiting for its runs: the last run to finish closes
-// done, so a publish wakes once, not once per receiver.
-type waiter struct {
-	pending atomic.Int32
-	done    chan struct{}
-}
-
-func newWaiter() *waiter {
-	w := &waiter{done: make(chan struct{})}
-	w.pending.Store(1) // the publish's own hold, released once it has joined every run
-	return w
-}
-
-func (w *waiter) release() {
-	if w.pending.Add(-1) == 0 {
-		close(w.done)
-	}
-}
-
-// join registers w to be told when r finishes; it returns the outcome
-// instead when r has finished already.
-func (r *run) join(w *waiter) *outcome {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.out != nil {
-		return r.out
-	}
-	w.pending.Add(1)
-	r.waiters = append(r.waiters, w)
-	return nil
-}
-
-// leave forgets w, which gave up waiting: a run that hangs forever must not
-// collect one waiter per probe. It releases w's count for r itself, so that
-// w still wakes when its other runs finish.
-func (r *run) leave(w *waiter) {
-	r.mu.Lock()
-	i := slices.Index(r.waiters, w)
-	if i >= 0 {
-		r.waiters = slices.Delete(r.waiters, i, i+1)
-	}
-	r.mu.Unlock()
-	if i >= 0 {
-		w.release()
-	}
-}
-
-// outcome returns the run's outcome, or nil while it is under way.
-func (r *run) outcome() *outcome {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.out
-}
-
-func (r *run) complete(o *outcome) {
-	r.mu.Lock()
-	r.out = o
-	ws := r.waiters
-	r.waiters = nil
-	r.mu.Unlock()
-	for _, w := range ws {
-		w.release()
-	}
-}
-
-// runContext is the context of the runs one publish starts with one timeout:
-// they share its deadline, so they share one timer, which is stopped when the
-// last of them finishes.
-type runContext struct {
-	timeout time.Duration
-	ctx     context.Context
-	cancel  context.CancelFunc
-	refs    atomic.Int32
-}
-
-// runContextFor returns the publish's run context for timeout, creating it
-// on first need.
-func runContextFor(rcs *[]*runContext, parent context.Context, now time.Time, timeout time.Duration) *runContext {
-	for _, rc := range *rcs {
-		if rc.timeout == timeout {
-			return rc
-		}
-	}
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent), now.Add(timeout-margin(timeout)))
-	rc := &runContext{timeout: timeout, ctx: ctx, cancel: cancel}
-	rc.refs.Store(1) // the publish's own hold, released once it has started its runs
-	*rcs = append(*rcs, rc)
-	return rc
-}
-
-func (rc *runContext) release() {
-	if rc.refs.Add(-1) == 0 {
-		rc.cancel()
-	}
-}
-
-// outcome is a finished run's reply, encoded once for every publish that
-// reuses it.
-type outcome struct {
-	reply    Reply
-	fields   []Field
-	json     []byte
-	fault    error
-	finished time.Time
-	expires  time.Time
-}
-
-// Errors a Result's Fault may wrap, for callers that tell a hung receiver from
-// a broken one.
+// Errors a Result's Fault wraps, for callers that tell a hung receiver from
+// a broken one: it did not reply by its deadline (ErrTimeout), panicked or
+// called runtime.Goexit (ErrPanic), replied with data that cannot be encoded
+// or is too deep or too large (ErrEncoding), or the publish's context ended
+// first (ErrCanceled).
 var (
-	// ErrTimeout: the receiver did not reply before its deadline.
-	ErrTimeout = errors.New("timed out")
-	// ErrPanic: the receiver panicked.
-	ErrPanic = errors.New("panicked")
-	// ErrEncoding: the reply's data cannot be encoded as JSON.
-	ErrEncoding = errors.New("reply data cannot be encoded as JSON")
-	// ErrCanceled: the publish's context ended before the receiver replied.
+	ErrTimeout  = errors.New("timed out")
+	ErrPanic    = errors.New("panicked")
+	ErrEncoding = errors.New("reply data cannot be encoded")
 	ErrCanceled = errors.New("probe canceled")
 )
 
-func (s *subscription) displayName() string {
+// Result is one receiver's part in one publish.
+type Result struct {
+	// Reply is the receiver's reply, or the failed reply that replaced it
+	// (see Fault). Its Name is the name the check is reported under, unique
+	// within the publish; names and data keys are valid UTF-8.
+	Reply Reply
+	// Fault is non-nil when the bus replaced the receiver's reply, and
+	// wraps one of ErrTimeout, ErrPanic, ErrEncoding and ErrCanceled.
+	Fault error
+	// Reused is true when the reply came from an earlier run, still within
+	// its cache period.
+	Reused bool
+	// Started is when the run that made the reply began.
+	Started time.Time
+	// Duration is how long that run took; for a run still going at its
+	// deadline, how long it had been running.
+	Duration time.Duration
+
+	check []byte // the check object, encoded once per run
+}
+
+// MarshalJSON returns the check object of the wire format: "status" first,
+// then the data's keys in sorted order. A "status" key in the data is left
+// out: the reply's Status always wins. It is encoded once, when the run that
+// made the reply ends, so reusing a reply encodes nothing again.
+func (r Result) MarshalJSON() ([]byte, error) {
+	if r.check == nil { // a Result made outside the bus
+		return wire.Check(r.Reply.Status, r.Reply.Data)
+	}
+	return r.check, nil
+}
+
+// outcome is what a run came to: the reply or the failed one replacing it.
+type outcome struct {
+	reply Reply
+	fault error
+	check []byte
+}
+
+type call = flight.Call[*outcome]
+
+// subscription is one receiver on one signal.
+type subscription struct {
+	bus    *Bus
+	signal string
+	fn     Receiver // wrapped in its middleware
+	settings
+	derived string // from the function, until a reply names the receiver
+
+	group flight.Group[*outcome]
+
+	mu      sync.Mutex
+	replied string // the name of the latest reply, if any
+}
+
+func newSubscription(b *Bus, signal string, r Receiver, opts []Option) *subscription {
+	s := &subscription{bus: b, signal: signal, settings: b.defaults, derived: wire.FuncName(r)}
+	s.middleware = nil
+	for _, o := range opts {
+		o(&s.settings)
+	}
+	s.name = wire.ValidUTF8(s.name)
+	// The subscription's own middleware inside the bus's, the first given
+	// outermost in each.
+	mw := append(b.defaults.middleware[:len(b.defaults.middleware):len(b.defaults.middleware)], s.middleware...)
+	s.fn = r
+	for i := len(mw) - 1; i >= 0; i-- {
+		s.fn = mw[i](s.fn)
+	}
+	s.group.Fault = s.panicked
+	return s
+}
+
+// currentName is the name the receiver's check goes by now: Named, else its
+// latest reply's, else the one derived from its function.
+func (s *subscription) currentName() string {
 	if s.name != "" {
 		return s.name
 	}
-	if p := s.replied.Load(); p != nil {
-		return *p
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.replied != "" {
+		return s.replied
 	}
 	return s.derived
 }
 
-// begin returns the reply to reuse at now, or else the run to wait for,
-// creating one if none is under way. A run it creates gets its context from
-// rcs, the publish's run contexts, and is added to starts for the publish
-// to start.
-func (s *subscription) begin(now time.Time, parent context.Context, rcs *[]*runContext, starts *[]*run) (*outcome, *run) {
-	if o := s.last.Load(); o != nil && now.Before(o.expires) {
-		return o, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if o := s.last.Load(); o != nil && now.Before(o.expires) {
-		return o, nil
-	}
-	if s.inflight == nil {
-		r := &run{started: now}
-		r.waiters = r.inline[:0]
-		s.inflight = r
-		r.s = s
-		r.rc = runContextFor(rcs, parent, now, s.timeout)
-		r.rc.refs.Add(1)
-		*starts = append(*starts, r)
-	}
-	return nil, s.inflight
+// start returns the run a publish that began at now waits for: the last one
+// if its reply is still fresh (reused), else the one under way or a new one.
+func (s *subscription) start(ctx context.Context, now time.Time) (c *call, reused bool) {
+	fresh := func(last *call) bool { return now.Before(last.Ended.Add(s.ttl)) }
+	return s.group.Do(fresh, func(c *call) *outcome { return s.run(ctx, c) })
 }
 
-// margin is how much earlier than the publish's deadline the receiver's own
-// context expires, so that a receiver which honours its context can report
-// its own cause ("connection refused") before the bus gives up on it.
+// run calls the receiver once. The run outlives the publish that started it,
+// so its context keeps that publish's values but not its cancellation, and
+// has a deadline of its own, a little before the bus gives up on it.
+func (s *subscription) run(parent context.Context, c *call) *outcome {
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent), c.Started.Add(s.timeout-margin(s.timeout)))
+	defer cancel()
+	reply := s.fn(ctx)
+	took := time.Since(c.Started)
+
+	var o *outcome
+	if took > s.timeout {
+		o = s.failed(fmt.Errorf("%w after %v (the reply came after %v)", ErrTimeout, s.timeout, took.Round(time.Millisecond)))
+	} else {
+		o = s.settle(reply)
+	}
+	if c.Claim() {
+		s.bus.notify(s, o.result(c, false, took))
+	}
+	return o
+}
+
+// margin is how much earlier than the bus's deadline a receiver's context
+// ends, so that one which honours it can report its own cause in time.
 func margin(timeout time.Duration) time.Duration {
 	return min(timeout/10, 50*time.Millisecond)
 }
 
-// execute calls the receiver once. The run outlives the publish that started
-// it, so its context keeps that publish's values but not its cancellation,
-// and has a deadline of its own.
-func (s *subscription) execute(rc *runContext, r *run) {
-	defer rc.release()
-	r.began = time.Now()
-	var reply Reply
-	var fault error
-	returned := false
-	defer func() {
-		if !returned {
-			if v := recover(); v != nil {
-				// A panic value can be anything, a DSN included.
-				fault = fmt.Errorf("%w: %s", ErrPanic, redact.String(fmt.Sprint(v)))
-			} else {
-				fault = fmt.Errorf("%w: the receiver exited without replying (runtime.Goexit)", ErrPanic)
-			}
-		}
-		s.finish(r, reply, fault)
-	}()
-	reply = s.fn(rc.ctx)
-	returned = true
-}
-
-func (s *subscription) finish(r *run, reply Reply, fault error) {
-	finished := time.Now()
-	if took := finished.Sub(r.started); fault == nil && took > s.timeout {
-		fault = fmt.Errorf("%w after %v (the reply came after %v)", ErrTimeout, s.timeout, took.Round(time.Millisecond))
+// panicked is the outcome of a run that panicked or called runtime.Goexit.
+func (s *subscription) panicked(c *call) *outcome {
+	why := "the receiver exited without replying (runtime.Goexit)"
+	var pe *flight.PanicError
+	if errors.As(c.Err, &pe) && !pe.Goexit {
+		why = fmt.Sprint(pe.Value) // a panic value can be anything, a DSN included
 	}
-	if fault == nil && finished.Sub(r.began) < instant {
-		s.instant.Store(true)
-	} else {
-		s.instant.Store(false)
+	o := s.failed(fmt.Errorf("%w: %s", ErrPanic, why))
+	if c.Claim() {
+		s.bus.notify(s, o.result(c, false, time.Since(c.Started)))
 	}
-	if fault == nil && reply.Name != "" && s.name == "" {
-		name := reply.Name
-		if p := s.replied.Load(); p == nil || *p != name {
-			s.replied.Store(&name)
-		}
-	}
-	o := s.encode(reply, fault)
-	o.finished = finished
-	o.expires = finished.Add(s.ttl)
-
-	s.mu.Lock()
-	s.last.Store(o)
-	s.inflight = nil
-	s.mu.Unlock()
-	r.complete(o)
-}
-
-// encode turns a reply into an outcome, replacing it by a failed reply when
-// the bus faulted it or its data cannot be encoded.
-func (s *subscription) encode(reply Reply, fault error) *outcome {
-	if fault == nil {
-		o := &outcome{reply: reply}
-		o.reply.Name = s.nameFor(reply)
-		var err error
-		o.fields, err = encodeFields(reply.Data)
-		if err == nil {
-			o.json = checkJSON(reply.Status, o.fields)
-			return o
-		}
-		fault = fmt.Errorf("%w: %v", ErrEncoding, err)
-	}
-	return s.failed(fault)
-}
-
-func (s *subscription) failed(fault error) *outcome {
-	o := &outcome{
-		reply: Reply{Name: s.displayName(), Data: map[string]any{"error": fault.Error()}},
-		fault: fault,
-	}
-	o.fields, _ = encodeFields(o.reply.Data)
-	o.json = appendCheck(nil, false, o.fields)
 	return o
 }
 
-func (s *subscription) nameFor(reply Reply) string {
-	switch {
-	case s.name != "":
-		return s.name
-	case reply.Name != "":
-		return reply.Name
-	default:
-		return s.derived
+// settle checks and encodes a reply, replacing it by a failed one when its
+// data cannot be encoded, and remembers the reply's name.
+func (s *subscription) settle(reply Reply) *outcome {
+	if reply.Name != "" {
+		s.mu.Lock()
+		s.replied = wire.ValidUTF8(reply.Name)
+		s.mu.Unlock()
 	}
+	data, err := wire.Clean(reply.Data)
+	var check []byte
+	if err == nil {
+		check, err = wire.Check(reply.Status, data)
+	}
+	if err != nil {
+		return s.failed(fmt.Errorf("%w: %v", ErrEncoding, err))
+	}
+	return &outcome{reply: Reply{Name: reply.Name, Status: reply.Status, Data: data}, check: check}
 }
 
-// overdue is the reply for a run that missed this publish's deadline.
-func (s *subscription) overdue(ctx context.Context, start time.Time, r *run) Result {
-	var fault error
-	if err := ctx.Err(); err != nil && time.Since(start) < s.timeout {
-		fault = fmt.Errorf("%w after %v: %v", ErrCanceled, time.Since(start).Round(time.Millisecond), context.Cause(ctx))
-	} else if running := time.Since(r.started); running > s.timeout+s.timeout/2 {
-		// The publish joined a run that had already overrun: say it hangs.
-		fault = fmt.Errorf("%w after %v; the check has been running for %v",
-			ErrTimeout, s.timeout, running.Round(time.Millisecond))
-	} else {
-		fault = fmt.Errorf("%w after %v", ErrTimeout, s.timeout)
-	}
-	return s.failed(fault).result(false)
+// failed is a failed reply saying why; the message passes through the
+// scrubber, since a panic value or an encoding error can quote a secret.
+func (s *subscription) failed(fault error) *outcome {
+	msg := redact.String(fault.Error())
+	data := map[string]any{"error": msg}
+	check, _ := wire.Check(false, data) // a string always encodes
+	return &outcome{reply: Reply{Status: false, Data: data}, fault: fault, check: check}
 }
 
-func (o *outcome) result(reused bool) Result {
-	return Result{Reply: o.reply, JSON: o.json, Fields: o.fields, Fault: o.fault, Reused: reused}
+// wait waits for c until its deadline or the end of ctx. A run that has
+// ended is taken whatever woke the wait: waiting for receivers in turn, a
+// later one's deadline may have passed while it sat finished.
+func (s *subscription) wait(ctx context.Context, start time.Time, c *call, reused bool) Result {
+	if !reused {
+		deadline := c.Started.Add(s.timeout)
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		select {
+		case <-c.Done():
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		select {
+		case <-c.Done():
+		default:
+			if ctx.Err() != nil && time.Now().Before(deadline) {
+				waited := time.Since(start).Round(time.Millisecond)
+				fault := fmt.Errorf("%w after %v: %v", ErrCanceled, waited, context.Cause(ctx))
+				return s.failed(fault).result(c, false, time.Since(c.Started))
+			}
+			return s.overdue(c, start)
+		}
+	}
+	return c.Val.result(c, reused, c.Ended.Sub(c.Started))
+}
+
+// overdue is the Result of a run still going at its deadline. The first
+// publish to give up on the run reports it to the observers.
+func (s *subscription) overdue(c *call, start time.Time) Result {
+	running := time.Since(c.Started)
+	fault := fmt.Errorf("%w after %v", ErrTimeout, s.timeout)
+	if start.Sub(c.Started) > s.timeout {
+		// The publish joined a run that was past its deadline: say it hangs.
+		fault = fmt.Errorf("%w after %v; the check has been running for %v", ErrTimeout, s.timeout, running.Round(time.Millisecond))
+	}
+	r := s.failed(fault).result(c, false, running)
+	if c.Claim() {
+		s.bus.notify(s, r)
+	}
+	return r
+}
+
+func (o *outcome) result(c *call, reused bool, took time.Duration) Result {
+	return Result{Reply: o.reply, Fault: o.fault, Reused: reused, Started: c.Started, Duration: took, check: o.check}
 }

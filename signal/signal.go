@@ -2,15 +2,29 @@
 // signal, and publishing that signal runs every subscribed receiver and
 // collects their replies.
 //
-// The bus is built on github.com/asaskevich/EventBus, wrapped so that none of
-// its limits reach the user: receivers run concurrently, each under a
-// deadline; a receiver that hangs or panics becomes a failed reply instead of
-// blocking or crashing the caller; a receiver never runs twice at once, so
-// any number of concurrent publishes share one run; and unsubscribing removes
-// exactly the receiver it was returned for.
+// # What EventBus does here, and what it does not
+//
+// The bus is built on github.com/asaskevich/EventBus, which routes a publish
+// of a signal name to that name's one handler; all the handler does is hand
+// back the signal's receiver list. The receivers are heartbeat's own
+// subscriptions, not EventBus handlers: EventBus holds one bus-wide lock
+// while it calls handlers (a slow receiver would block every probe),
+// discards their return values, unsubscribes by a function's code pointer
+// (every closure of one literal looks the same to it) and lets a handler's
+// panic unwind into the publisher.
+//
+// Heartbeat runs the receivers itself: concurrently, each under a deadline;
+// one that hangs, panics or calls runtime.Goexit becomes a failed reply; a
+// receiver never runs twice at once, concurrent publishes share its run, and
+// its reply is reused for a while (WithCacheTTL); unsubscribing removes
+// exactly the subscription it was returned for.
 package signal
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // The signal names of the heartbeat probes. They are the names the Python
 // library oarepo-heartbeat used, so receivers written against its
@@ -30,14 +44,36 @@ const (
 // original library. Name identifies the check in the response (environ
 // replies may leave it empty), Status says whether it passed, and Data holds
 // the keys shown beside the status, such as "time" or "error". Data must be
-// encodable as JSON; a reply whose data cannot be encoded is reported as a
-// failed check.
+// encodable as JSON, at most 64 levels deep and 64 KiB encoded; a reply whose
+// data is not is reported as a failed check that says why.
 type Reply struct {
 	Name   string
 	Status bool
 	Data   map[string]any
 }
 
-// Receiver is a check subscribed to a signal. It must honour ctx: the bus
+// Receiver is a check subscribed to a signal. It should honour ctx: the bus
 // gives it a deadline and stops waiting for it when the deadline passes.
 type Receiver func(ctx context.Context) Reply
+
+// Middleware wraps a receiver, as chi middleware wraps an http.Handler:
+// logging, tracing, a circuit breaker, a rewrite of the reply. It runs inside
+// the bus's own deadline and panic recovery, which no middleware can remove.
+type Middleware func(Receiver) Receiver
+
+// probeSignals maps the words a probe is known by to its signal.
+var probeSignals = map[string]string{
+	"readiness": Readiness, "liveliness": Liveliness, "liveness": Liveliness,
+	"startup": Startup, "environ": Environ,
+}
+
+// checkName panics for a name meant as a probe's signal that is not one, such
+// as "readiness" for Readiness: receivers subscribed under it would silently
+// never run. Any other name is a signal of the user's own.
+func checkName(name string) {
+	lower := strings.ToLower(name)
+	meant, word := probeSignals[strings.TrimPrefix(lower, "oarepo.probe.")]
+	if name != meant && (word || strings.HasPrefix(lower, "oarepo.probe.")) {
+		panic(fmt.Sprintf("signal: Subscribe(%q): no probe publishes this signal; use Readiness, Liveliness, Startup or Environ", name))
+	}
+}

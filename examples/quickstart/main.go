@@ -29,6 +29,7 @@ import (
 
 	"github.com/oarepo/heartbeat/drain"
 	"github.com/oarepo/heartbeat/httpapi"
+	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -64,11 +65,14 @@ func run(ctx context.Context, o options, ready chan<- string) error {
 	}
 	defer closeBackends()
 	d := &drain.Drain{Delay: o.drainDelay, Logger: slog.Default()}
+	d.Subscribe(bus) // readiness fails with a "shutdown" check once the drain starts
+	mon := monitor.New(bus, monitor.WithLogger(slog.Default()))
+	defer mon.Close()
 	r := chi.NewRouter()
 	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "quickstart: probes under /.well-known/heartbeat/")
 	})
-	r.Mount("/", httpapi.Router(bus, httpapi.WithDrain(d), httpapi.WithLogger(slog.Default())))
+	r.Mount(httpapi.DefaultPrefix, httpapi.Router(bus))
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

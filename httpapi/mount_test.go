@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/oarepo/heartbeat/signal"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func mountBus() *signal.Bus {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
+	bus.Subscribe(signal.Liveliness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("loop"))
+	return bus
+}
+
+// probePaths are what every mounting idiom must answer, relative to the
+// prefix, with the checks each answer holds.
+var probePaths = map[string][]string{
+	"/readiness":                       {"db", "db#2"},
+	"/readiness/db":                    {"db"},
+	"/readiness/db%232":                {"db#2"},
+	"/readiness?exclude=db#2":          {"db"},
+	"/readiness?exclude=db%232":        {"db"},
+	"/readiness?exclude=db,db%232&_=1": {},
+	"/liveliness?verbose":              {"loop"},
+	"/liveness/loop":                   {"loop"},
+	"/startup":                         {},
+}
+
+func TestEveryMountingIdiomServesEveryPath(t *testing.T) {
+	const prefix = "/.well-known/heartbeat"
+	var seen atomic.Int32
+	counting := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			next.ServeHTTP(w, r)
+		})
+	}
+	idioms := map[string]func(bus *signal.Bus) http.Handler{
+		"chi Mount at the prefix": func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Mount(prefix, Router(bus))
+			return r
+		},
+		"chi Mount at the root": func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Mount("/", Router(bus))
+			return r
+		},
+		"chi With(middleware).Mount": func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.With(counting).Mount(prefix, Router(bus))
+			return r
+		},
+		"chi Route and Mount": func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/.well-known", func(r chi.Router) { r.Mount("/heartbeat", Router(bus)) })
+			return r
+		},
+		"http.ServeMux at prefix/": func(bus *signal.Bus) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(prefix+"/", Router(bus))
+			return mux
+		},
+		"http.StripPrefix": func(bus *signal.Bus) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(prefix+"/", http.StripPrefix(prefix, Router(bus)))
+			return mux
+		},
+		"middleware around the handler": func(bus *signal.Bus) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(prefix+"/", counting(Router(bus)))
+			return mux
+		},
+	}
+	for idiom, mount := range idioms {
+		t.Run(idiom, func(t *testing.T) {
+			h := mount(mountBus())
+			for path, checks := range probePaths {
+				rec, body := serve(t, h, http.MethodGet, prefix+path)
+				require.Equal(t, http.StatusOK, rec.Code, "%s: %s", path, rec.Body.String())
+				got := []string{}
+				for name := range body["checks"].(map[string]any) {
+					got = append(got, name)
+				}
+				assert.ElementsMatch(t, checks, got, path)
+			}
+		})
+	}
+	assert.Equal(t, int32(2*len(probePaths)), seen.Load(), "middleware sees every probe")
+}
+
+func TestTheHostKeepsItsOwn404And405(t *testing.T) {
+	r := chi.NewRouter()
+	r.Get("/items", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("items")) })
+	r.Post("/items", func(w http.ResponseWriter, _ *http.Request) {})
+	r.Mount(DefaultPrefix, Router(mountBus()))
+
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nothing", nil))
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.False(t, json.Valid(rec.Body.Bytes()), "chi's own plain-text 404, not heartbeat's")
+
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/items", nil))
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.NotEqual(t, "GET, HEAD", rec.Header().Get("Allow"))
+
+	rec, body := serve(t, r, http.MethodGet, DefaultPrefix+"/nothing")
+	assert.Equal(t, http.StatusNotFound, rec.Code, "heartbeat's own paths answer in JSON")
+	assert.Equal(t, false, body["status"])
+}
+
+// The kubelet counts 200-399 as success: /readyz served by Handler must land
+// on the right side of that line for each state.
+func TestHandlerAtReadyzAsTheKubeletSeesIt(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	var up atomic.Bool
+	up.Store(true)
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: up.Load()} }, signal.Named("db"))
+	bus.Subscribe(signal.Liveliness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("loop"))
+	mux := http.NewServeMux()
+	for path, sig := range map[string]string{"/readyz": signal.Readiness, "/livez": signal.Liveliness} {
+		h := Handler(bus, sig)
+		mux.Handle("GET "+path, h)
+		mux.Handle("GET "+path+"/{check}", h)
+	}
+	r := chi.NewRouter()
+	r.Mount("/healthz", Handler(bus, signal.Readiness))
+	kubelet := func(h http.Handler, path string) bool {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("User-Agent", "kube-probe/1.31")
+		h.ServeHTTP(rec, req)
+		return rec.Code >= 200 && rec.Code < 400
+	}
+	for _, tc := range []struct {
+		h    http.Handler
+		path string
+	}{{mux, "/readyz"}, {mux, "/readyz/db"}, {mux, "/readyz?verbose"}, {r, "/healthz"}, {r, "/healthz/db"}} {
+		up.Store(true)
+		assert.True(t, kubelet(tc.h, tc.path), tc.path)
+		up.Store(false)
+		assert.False(t, kubelet(tc.h, tc.path), tc.path)
+	}
+	assert.True(t, kubelet(mux, "/livez"), "liveness is not readiness")
+	assert.False(t, kubelet(mux, "/readyz/nope"), "an unknown check is a 404")
+}
+
+// A client that hangs up while one receiver starts hanging must not strand
+// the others: the next probe reports them healthy, and excluding the hung
+// one passes.
+func TestClientDisconnectDoesNotStrandChecks(t *testing.T) {
+	bus := signal.NewBus(signal.WithTimeout(300*time.Millisecond), signal.WithCacheTTL(0))
+	var hang atomic.Bool
+	release := make(chan struct{})
+	defer close(release)
+	for _, n := range []string{"a", "b"} {
+		bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named(n))
+	}
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		if hang.Load() {
+			<-release
+		}
+		return signal.Reply{Status: true}
+	}, signal.Named("flaky"))
+	srv := httptest.NewServer(Router(bus))
+	defer srv.Close()
+	get := func(ctx context.Context, path string) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+DefaultPrefix+path, nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	code, err := get(context.Background(), "/readiness")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
+
+	hang.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err = get(ctx, "/readiness") // hangs up mid-probe
+	cancel()
+	require.Error(t, err)
+
+	for range 3 {
+		code, err = get(context.Background(), "/readiness?exclude=flaky")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, code, "the healthy checks are run again, not stranded")
+		code, err = get(context.Background(), "/readiness/a")
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, code)
+	}
+	srv.CloseClientConnections()
+	http.DefaultClient.CloseIdleConnections()
+}
