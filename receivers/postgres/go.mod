@@ -7,6 +7,7 @@ replace github.com/oarepo/heartbeat => ../..
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/oarepo/heartbeat v0.0.0-00010101000000-000000000000
+	github.com/oarepo/heartbeat/receivers/sql v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -19,3 +20,5 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
+
+replace github.com/oarepo/heartbeat/receivers/sql => ../sql

@@ -6,12 +6,16 @@
 //
 // New takes anything with Ping(ctx) error: *pgxpool.Pool, *pgx.Conn or a
 // wrapper of your own. NewSQL takes a *sql.DB (any driver, including
-// pgx/v5/stdlib), whose method is called PingContext instead.
+// pgx/v5/stdlib), whose method is called PingContext instead; it is the
+// database/sql receiver of github.com/oarepo/heartbeat/receivers/sql under
+// this package's default name and options.
 //
 // The reply's data holds "time" (seconds, float64) on success, "error" on
 // failure, and "pool" with the connection counts when the client keeps a
-// pool (*pgxpool.Pool, *sql.DB). Errors pass through package redact, with
-// the password of a pgx client's configuration as an extra secret, so no
+// pool, in its own client's terms: total, idle, in_use and max for
+// *pgxpool.Pool (pgxpool.Stat), open, in_use, idle, max_open and wait_count
+// for *sql.DB (sql.DBStats). Errors pass through package redact, with the
+// password of a pgx client's configuration as an extra secret, so no
 // password reaches the reply.
 //
 // The receiver answers by its context's deadline even if the driver does
@@ -29,7 +33,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net"
 	"strconv"
@@ -41,6 +44,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/oarepo/heartbeat/internal/backend"
+	hbsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/redact"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -53,9 +57,7 @@ type Pinger interface {
 }
 
 // SQLPinger is what NewSQL needs; *sql.DB and *sql.Conn have it.
-type SQLPinger interface {
-	PingContext(ctx context.Context) error
-}
+type SQLPinger = hbsql.Pinger
 
 // Option configures a receiver made by New or NewSQL.
 type Option func(*config)
@@ -77,7 +79,7 @@ func WithName(name string) Option {
 // Rows are read to the end and discarded. The default is no query: a ping,
 // the cheapest round trip (an empty statement). With New the client must
 // also have pgx's Exec method, as *pgxpool.Pool and *pgx.Conn do; with
-// NewSQL it must have QueryContext.
+// NewSQL it must have QueryContext (see receivers/sql's WithQuery).
 func WithQuery(query string) Option {
 	return func(c *config) { c.query = query }
 }
@@ -93,11 +95,6 @@ func WithSecrets(secrets ...string) Option {
 // pgxExecer runs a query on a pgx client.
 type pgxExecer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// sqlQueryer runs a query on a database/sql client.
-type sqlQueryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // check is what both constructors reduce a client to.
@@ -150,33 +147,14 @@ func New(db Pinger, opts ...Option) signal.Receiver {
 }
 
 // NewSQL returns a receiver that pings db, or runs the WithQuery query on
-// it. It is a constructor of its own because database/sql names the method
-// PingContext; a separate function keeps both signatures checked by the
-// compiler instead of accepting any value and failing at run time.
+// it, through package receivers/sql. It is a constructor of its own because
+// database/sql names the method PingContext; a separate function keeps both
+// signatures checked by the compiler instead of accepting any value and
+// failing at run time. database/sql hides the DSN, so pass its password
+// with WithSecrets if the driver might echo it.
 func NewSQL(db SQLPinger, opts ...Option) signal.Receiver {
-	c := check{config: newConfig(opts)}
-	c.call = db.PingContext
-	if c.query != "" {
-		if q, ok := db.(sqlQueryer); ok {
-			c.call = func(ctx context.Context) error { return drain(q.QueryContext(ctx, c.query)) }
-		} else {
-			c.call = func(context.Context) error {
-				return errors.New("postgres: WithQuery needs a client with QueryContext, such as *sql.DB")
-			}
-		}
-	}
-	if s, ok := db.(interface{ Stats() sql.DBStats }); ok {
-		c.stats = func() map[string]any {
-			st := s.Stats()
-			return map[string]any{
-				"total":  st.OpenConnections,
-				"idle":   st.Idle,
-				"in_use": st.InUse,
-				"max":    st.MaxOpenConnections, // 0: no limit
-			}
-		}
-	}
-	return c.receiver()
+	c := newConfig(opts)
+	return hbsql.New(db, hbsql.WithName(c.name), hbsql.WithQuery(c.query), hbsql.WithSecrets(c.secrets...))
 }
 
 func newConfig(opts []Option) config {
@@ -185,21 +163,6 @@ func newConfig(opts []Option) config {
 		o(&c)
 	}
 	return c
-}
-
-// drain reads every row so the connection goes back to the pool clean, and
-// reports an error that only shows up while reading.
-func drain(rows *sql.Rows, err error) error {
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
 }
 
 func (c *check) receiver() signal.Receiver {
