@@ -9,8 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
+
+	"github.com/oarepo/heartbeat/internal/flight"
 )
 
 // Flight runs a receiver's backend call at most once at a time. A probe that
@@ -25,16 +26,17 @@ type Flight[T any] struct {
 	// stays silent. Nil or "" skips the check.
 	Addr func() string
 
-	mu   sync.Mutex
-	cur  *call[T]
-	last *call[T] // the call that finished most recently
+	group flight.Group[outcome[T]]
 }
 
-type call[T any] struct {
-	done chan struct{}
-	val  T
-	err  error
+// outcome is what one backend call returned, and the context it ran with.
+type outcome[T any] struct {
+	val T
+	err error
+	ctx context.Context
 }
+
+type call[T any] = flight.Call[outcome[T]]
 
 // diagnoseShare is the part of the time budget kept back, near the deadline,
 // for the TCP dial that explains a timeout; diagnoseMax caps it, and budgets
@@ -53,7 +55,7 @@ const (
 // how long it waited and, when it can, why.
 func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
-	c, mine := f.start(ctx, fn)
+	c := f.start(ctx, fn)
 
 	// Shortly before the deadline, spend what is left on a plain TCP dial
 	// to the server: it tells a refused port from a silent server.
@@ -72,20 +74,24 @@ func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error))
 	)
 	for {
 		select {
-		case <-c.done:
-			if isTimeout(c.err) && expired(ctx) {
+		case <-c.Done():
+			out := c.Val
+			if c.Err != nil { // a panicking client must not take the process down with it
+				out.err = fmt.Errorf("backend call %v", c.Err)
+			}
+			if isTimeout(out.err) && expired(ctx) {
 				// The client saw the same deadline a moment before we
 				// did; say it the same way either way.
 				return zero, f.timeout(ctx, c, start, found(cause))
 			}
-			if isContextErr(c.err) && !mine {
+			if isContextErr(out.err) && out.ctx != ctx {
 				// The joined call ran out of its own caller's time, not
 				// ours: that says nothing about the server, so ask
 				// again with our context.
-				c, mine = f.start(ctx, fn)
+				c = f.start(ctx, fn)
 				continue
 			}
-			return c.val, c.err
+			return out.val, out.err
 		case <-ctx.Done():
 			return zero, f.timeout(ctx, c, start, found(cause))
 		case <-early:
@@ -132,42 +138,20 @@ func isContextErr(err error) bool {
 // an earlier call is added when it says more than "deadline exceeded"; c's
 // own error is not, as it can only be ctx's, seen a moment late.
 func (f *Flight[T]) timeout(ctx context.Context, c *call[T], start time.Time, cause string) *TimeoutError {
-	f.mu.Lock()
-	last := f.last
-	f.mu.Unlock()
 	te := &TimeoutError{After: time.Since(start), Cause: cause, Err: ctx.Err()}
-	if last != nil && last != c && last.err != nil && !isContextErr(last.err) {
-		te.Last = last.err
+	if last := f.group.Last(); last != nil && last != c && last.Val.err != nil && !isContextErr(last.Val.err) {
+		te.Last = last.Val.err
 	}
 	return te
 }
 
-// start returns the call in flight, starting one if there is none; mine
-// tells whether it started one.
-func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, error)) (c *call[T], mine bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.cur != nil {
-		return f.cur, false
-	}
-	c = &call[T]{done: make(chan struct{})}
-	f.cur = c
-	go func() {
-		defer close(c.done)
-		defer func() {
-			// A panicking client must not take the process down with it;
-			// the bus recovers receivers, but this goroutine is ours.
-			if r := recover(); r != nil {
-				c.err = fmt.Errorf("backend call panicked: %v", r)
-			}
-			f.mu.Lock()
-			f.cur = nil
-			f.last = c
-			f.mu.Unlock()
-		}()
-		c.val, c.err = fn(ctx)
-	}()
-	return c, true
+// start returns the call in flight, starting one with ctx if there is none.
+func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, error)) *call[T] {
+	c, _ := f.group.Do(nil, func(*call[T]) outcome[T] {
+		v, err := fn(ctx)
+		return outcome[T]{val: v, err: err, ctx: ctx}
+	})
+	return c
 }
 
 // dialCheck opens and closes one TCP connection to addr within ctx and
