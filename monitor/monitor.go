@@ -71,7 +71,8 @@ type Check struct {
 	// Error is the latest run's "error" (or "message"), scrubbed of
 	// secrets; "" when it passed.
 	Error string
-	// Warning is the latest run's "warning", when it passed with one.
+	// Warning is the latest run's "warning", when it passed with one,
+	// scrubbed of secrets.
 	Warning string
 	// Duration is how long the latest run took.
 	Duration time.Duration
@@ -91,7 +92,11 @@ type Check struct {
 	History []Outcome
 }
 
-// Transition is a change of status: one check's, or a whole probe's.
+// Transition is a change of status: one check's, or a whole probe's. A
+// check that keeps passing but starts or stops warning (a reply "warning")
+// makes a transition too, with From and To both true and Warning the new
+// warning ("" when it stopped); it is not counted in Check.Transitions, and
+// listeners that follow only the status skip it (From == To && !Initial).
 type Transition struct {
 	// Probe is the probe the status belongs to, such as "readiness".
 	Probe string
@@ -105,6 +110,9 @@ type Transition struct {
 	// Error says why To is false: the check's error, or for a probe the
 	// names of its failing checks. Secrets are masked (package redact).
 	Error string
+	// Warning is the check's warning after the change, when it passes with
+	// one; empty for a probe.
+	Warning string
 	// Time is when the run that made the change was seen.
 	Time time.Time
 }
@@ -219,11 +227,14 @@ func (m *Monitor) observe(sig string, r signal.Result) {
 		s = &state{Check: Check{Name: r.Reply.Name, Runs: map[Outcome]uint64{}}}
 		m.checks[k] = s
 	}
+	warned := s.Status && s.Warning != ""
 	s.Outcome, s.Duration, s.LastRun = outcome, r.Duration, now
 	s.Error, s.Warning = "", ""
 	if outcome.Passed() {
 		s.LastSuccess = now
-		s.Warning, _ = r.Reply.Data["warning"].(string)
+		if w, _ := r.Reply.Data["warning"].(string); w != "" {
+			s.Warning = redact.String(w)
+		}
 	} else {
 		s.Error = errorOf(r.Reply.Data)
 	}
@@ -234,8 +245,15 @@ func (m *Monitor) observe(sig string, r signal.Result) {
 	s.History = append(s.History, outcome)
 
 	var out []Transition
-	if t, ok := m.settle(s, outcome.Passed(), now); ok {
+	t, ok := m.settle(s, outcome.Passed(), now)
+	if !ok && s.Status && outcome.Passed() && warned != (s.Warning != "") {
+		out = append(out, Transition{Probe: probe, Check: s.Name, From: true, To: true, Warning: s.Warning, Time: now})
+	}
+	if ok {
 		t.Probe, t.Check, t.Error = probe, s.Name, s.Error
+		if t.To {
+			t.Warning = s.Warning
+		}
 		out = append(out, t)
 		p := m.probes[probe]
 		if p == nil {
@@ -369,14 +387,20 @@ func errorOf(data map[string]any) string {
 // LogTo returns a transition listener that logs to l: a check or probe that
 // fails as a warning, one that recovers as info. A first status that passes
 // is not logged ("db: true" for every check at every start is noise), while
-// one that fails from the start is news.
+// one that fails from the start is news. A passing check that starts warning
+// is logged as a warning ("heartbeat: check warning", with its "warning"),
+// and one that stops as info ("heartbeat: check warning cleared").
 func LogTo(l *slog.Logger) func(Transition) {
 	return func(t Transition) {
-		if t.Initial && t.To {
+		if t.Initial && t.To && t.Warning == "" {
 			return
 		}
 		level, msg := slog.LevelWarn, "heartbeat: check failing"
 		switch {
+		case t.To && t.Warning != "":
+			msg = "heartbeat: check warning"
+		case t.From && t.To && !t.Initial:
+			msg = "heartbeat: check warning cleared"
 		case t.Check == "" && t.Initial:
 			msg = "heartbeat: probe failing"
 		case t.Check == "":
@@ -384,7 +408,7 @@ func LogTo(l *slog.Logger) func(Transition) {
 		case !t.Initial:
 			msg = "heartbeat: check status changed"
 		}
-		if t.To {
+		if t.To && t.Warning == "" {
 			level = slog.LevelInfo
 		}
 		attrs := []slog.Attr{slog.String("probe", t.Probe)}
@@ -397,6 +421,9 @@ func LogTo(l *slog.Logger) func(Transition) {
 		attrs = append(attrs, slog.Bool("to", t.To))
 		if t.Error != "" {
 			attrs = append(attrs, slog.String("error", t.Error))
+		}
+		if t.Warning != "" {
+			attrs = append(attrs, slog.String("warning", t.Warning))
 		}
 		l.LogAttrs(context.Background(), level, msg, attrs...)
 	}

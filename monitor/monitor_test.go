@@ -207,3 +207,56 @@ func TestLogToLogsFailuresAndRecoveries(t *testing.T) {
 level=INFO msg="heartbeat: check status changed" probe=readiness check=db from=false to=true
 `, buf.String())
 }
+
+func TestWarningsMakeTransitionsWithoutChangingStatus(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	pool := &switchable{}
+	bus.Subscribe(signal.Readiness, pool.receive, signal.Named("pool"))
+	var rec recorder
+	m := New(bus, OnTransition(rec.listen))
+	defer m.Close()
+	probe := func(status bool, data map[string]any) []Transition {
+		pool.set(status, data)
+		bus.Publish(context.Background(), signal.Readiness)
+		return rec.take()
+	}
+	warn := map[string]any{"warning": "pool 90% used by postgres://app:s3cret@db/app"}
+
+	assert.Equal(t, []Transition{
+		{Probe: "readiness", Check: "pool", Initial: true, To: true},
+		{Probe: "readiness", Initial: true, To: true},
+	}, probe(true, nil))
+	got := probe(true, warn)
+	require.Len(t, got, 1, "a warning changes no status, the probe's included")
+	assert.Equal(t, Transition{Probe: "readiness", Check: "pool", From: true, To: true,
+		Warning: "pool 90% used by postgres://app:xxxxx@db/app"}, got[0])
+	assert.Empty(t, probe(true, map[string]any{"warning": "pool 95% used"}), "a warning that changes its words is no transition")
+	assert.Equal(t, []Transition{{Probe: "readiness", Check: "pool", From: true, To: true}}, probe(true, nil), "the warning stopped")
+	assert.Len(t, probe(false, map[string]any{"error": "down"}), 2)
+	got = probe(true, warn)
+	require.Len(t, got, 2)
+	assert.Equal(t, "pool 90% used by postgres://app:xxxxx@db/app", got[0].Warning, "a recovery with a warning carries it")
+	assert.False(t, got[0].From)
+
+	p, _ := m.Probe("readiness")
+	assert.Equal(t, Warn, p.Checks[0].Outcome)
+	assert.NotContains(t, p.Checks[0].Warning, "s3cret")
+	assert.Equal(t, uint64(2), p.Checks[0].Transitions, "only status changes count")
+}
+
+func TestLogToLogsWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	log := LogTo(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})))
+	log(Transition{Probe: "readiness", Check: "es", Initial: true, To: true, Warning: "cluster yellow"})
+	log(Transition{Probe: "readiness", Check: "es", From: true, To: true})
+	log(Transition{Probe: "readiness", Check: "es", From: true, To: true, Warning: "cluster yellow"})
+	assert.Equal(t, `level=WARN msg="heartbeat: check warning" probe=readiness check=es to=true warning="cluster yellow"
+level=INFO msg="heartbeat: check warning cleared" probe=readiness check=es from=true to=true
+level=WARN msg="heartbeat: check warning" probe=readiness check=es from=true to=true warning="cluster yellow"
+`, buf.String())
+}
