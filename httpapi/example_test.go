@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/oarepo/heartbeat/httpapi"
+	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -105,4 +106,39 @@ func ExampleWithDetails() {
 	}))
 	get(h, "/.well-known/heartbeat/readiness")
 	// Output: 500 {"status":false,"checks":{"db":{"status":false}}}
+}
+
+// Given the bus's Monitor, Router serves the status page at its prefix.
+func ExampleWithMonitor() {
+	bus := signal.NewBus()
+	mon := monitor.New(bus)
+	defer mon.Close()
+
+	r := chi.NewRouter()
+	r.Mount(httpapi.DefaultPrefix, httpapi.Router(bus, httpapi.WithMonitor(mon)))
+
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	// Output: 200 text/html; charset=utf-8
+}
+
+// A caller that asks for application/health+json gets the IETF draft's
+// format; every other caller, the kubelet included, the wire format.
+func ExampleRouter_healthJSON() {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Status: true, Data: map[string]any{"warning": "cluster yellow"}}
+	}, signal.Named("search"))
+	h := httpapi.Router(bus, httpapi.WithDetails(func(*http.Request) bool { return false }))
+
+	req := httptest.NewRequest(http.MethodGet, "/.well-known/heartbeat/readiness", nil)
+	req.Header.Set("Accept", "application/health+json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	get(h, "/.well-known/heartbeat/readiness")
+	// Output:
+	// 200 application/health+json {"status":"warn","checks":{"search":[{"componentId":"search","status":"warn"}]}}
+	// 200 {"status":true,"checks":{"search":{"status":true}}}
 }

@@ -7,7 +7,13 @@
 //
 // Each of readiness, liveliness and startup also answers for one check at a
 // time (/readiness/{name}) and leaves checks out on request
-// (/readiness?exclude=name).
+// (/readiness?exclude=name), and answers in the IETF draft's
+// application/health+json to a caller that asks for it in its Accept header.
+//
+// Given a monitor.Monitor (WithMonitor), Router also serves a status page
+// for people at the prefix itself (package statuspage):
+//
+//	GET /.well-known/heartbeat/
 //
 // Router returns an http.Handler for all of them that mounts the way Go
 // applications mount handlers: with chi's Mount at its prefix, with
@@ -24,8 +30,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
+	"github.com/oarepo/heartbeat/statuspage"
 )
 
 // DefaultPrefix is the path under which Router serves the probes.
@@ -39,6 +47,23 @@ type config struct {
 	strictEnviron bool
 	environ       bool
 	details       func(*http.Request) bool
+	monitor       *monitor.Monitor
+	page          bool
+}
+
+// WithMonitor gives Router the Monitor of its bus, whose state the status
+// page shows at the prefix (GET <prefix>/ and GET <prefix>). Without it
+// Router serves no page and answers 404 there, as before: the page shows
+// history a Monitor keeps, and Router does not start one behind the
+// application's back.
+func WithMonitor(m *monitor.Monitor) Option {
+	return func(c *config) { c.monitor = m }
+}
+
+// WithoutStatusPage leaves the status page out even with a Monitor: Router
+// answers 404 at the prefix. The default serves it when WithMonitor is given.
+func WithoutStatusPage() Option {
+	return func(c *config) { c.page = false }
 }
 
 // WithPrefix sets the path under which Router serves the probes; the default
@@ -66,7 +91,7 @@ func WithoutEnviron() Option {
 
 // WithDetails answers the callers allow refuses with statuses only: the
 // probe's status and each check's name and status, without their data
-// ("error", "time", …), and environ with 403. Default: every caller sees
+// ("error", "time", …), the status page likewise, and environ with 403. Default: every caller sees
 // every detail, as the wire format of the original library does. Use it
 // when a probe port is reachable by more than the kubelet and your
 // operators; allow might check a token, a client certificate or the source
@@ -80,7 +105,7 @@ func WithDetails(allow func(*http.Request) bool) Option {
 }
 
 func newConfig(opts []Option) config {
-	c := config{prefix: DefaultPrefix, environ: true}
+	c := config{prefix: DefaultPrefix, environ: true, page: true}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -117,6 +142,13 @@ func Router(bus *signal.Bus, opts ...Option) http.Handler {
 		environ := func(w http.ResponseWriter, req *http.Request) { serveEnviron(w, req, bus, &cfg) }
 		r.Get("/environ", environ)
 		r.Head("/environ", environ)
+	}
+	if cfg.monitor != nil && cfg.page {
+		page := statuspage.Handler(cfg.monitor, statuspage.WithDetails(cfg.details)).ServeHTTP
+		for _, path := range []string{"/", "/status.json", "/statuspage.js", "/statuspage.css"} {
+			r.Get(path, page)
+			r.Head(path, page)
+		}
 	}
 	return &relative{prefix: cfg.prefix, next: r}
 }
@@ -162,15 +194,20 @@ func serveEnviron(w http.ResponseWriter, req *http.Request, bus *signal.Bus, cfg
 	writeJSON(w, req, code, rep)
 }
 
-// writeJSON answers with v encoded as JSON. Every answer says it is not to
-// be cached: a probe's answer is about now.
+// writeJSON answers with v encoded as JSON.
 func writeJSON(w http.ResponseWriter, req *http.Request, code int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil { // the bus checked every reply's data; keep the answer valid regardless
 		code, body = http.StatusInternalServerError, []byte(`{"status":false,"error":"the answer could not be encoded"}`)
 	}
+	write(w, req, code, "application/json", body)
+}
+
+// write answers with body. Every answer says it is not to be cached: a
+// probe's answer is about now.
+func write(w http.ResponseWriter, req *http.Request, code int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	if req.Method != http.MethodHead {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/oarepo/heartbeat/internal/healthjson"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -53,8 +53,8 @@ type probe struct {
 	bus    *signal.Bus
 	signal string
 	cfg    config
-	// passed is a startup probe's body once it has passed with every check.
-	passed atomic.Pointer[[]byte]
+	// passed is a startup probe's report once it has passed with every check.
+	passed atomic.Pointer[probes.Report]
 }
 
 func newProbe(bus *signal.Bus, sig string, cfg config) *probe {
@@ -72,8 +72,8 @@ func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	excluded := excludes(req)
 	if len(excluded) == 0 {
-		if body := p.passed.Load(); body != nil {
-			writeJSON(w, req, http.StatusOK, json.RawMessage(*body))
+		if rep := p.passed.Load(); rep != nil {
+			p.answer(w, req, *rep)
 			return
 		}
 	}
@@ -99,9 +99,7 @@ func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if rep.Status && p.signal == signal.Startup && len(excluded) == 0 {
 		// Only a probe of every check latches: passing with some left out
 		// proves nothing about the ones left out.
-		if body, err := json.Marshal(rep); err == nil {
-			p.passed.CompareAndSwap(nil, &body)
-		}
+		p.passed.CompareAndSwap(nil, &rep)
 	}
 	p.answer(w, req, rep)
 }
@@ -123,11 +121,16 @@ func (p *probe) serveCheck(w http.ResponseWriter, req *http.Request, name string
 }
 
 // answer writes rep with 200 or 500, without the checks' data for a caller
-// WithDetails refuses.
+// WithDetails refuses, in application/health+json to a caller whose Accept
+// header asks for it and in the wire format to every other.
 func (p *probe) answer(w http.ResponseWriter, req *http.Request, rep probes.Report) {
 	code := http.StatusOK
 	if !rep.Status {
 		code = http.StatusInternalServerError
+	}
+	if healthjson.Wanted(req.Header.Get("Accept")) {
+		write(w, req, code, healthjson.ContentType, healthjson.Encode(rep, p.cfg.detailed(req)))
+		return
 	}
 	if !p.cfg.detailed(req) {
 		brief := make([]signal.Result, len(rep.Checks))
