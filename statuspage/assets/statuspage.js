@@ -88,7 +88,8 @@
       card.dataset.probe = p.name;
       card.dataset.status = p.status ? "pass" : "fail";
       card.appendChild(el("b", "", p.name));
-      card.appendChild(el("span", "", (p.status ? "passing" : "failing") + " · " + p.checks.length + (p.checks.length === 1 ? " check" : " checks")));
+      card.appendChild(el("span", "", p.status ? "passing" : "failing"));
+      card.appendChild(el("span", "muted", p.checks.length + (p.checks.length === 1 ? " check" : " checks")));
       probes.appendChild(card);
       if (!p.checks.length) return;
       var section = el("section");

@@ -1,0 +1,15 @@
+// Package browsertest loads heartbeat's status page in a real browser,
+// Debian's Chromium driven over the DevTools protocol by chromedp, and
+// checks what a person would see: every check, a failure within one refresh,
+// a page that fits a phone, no console error and no Content-Security-Policy
+// violation. It is a module of its own so that chromedp stays out of the
+// core module's dependencies.
+//
+// Run it with
+//
+//	go test -race ./statuspage/browsertest/...
+//
+// It skips without /usr/bin/chromium (CHROMIUM names another binary), and
+// fails instead under CI=true. With HEARTBEAT_UPDATE_SCREENSHOT=1 it writes
+// docs/images/status-page.png and docs/images/status-page-phone.png.
+package browsertest
