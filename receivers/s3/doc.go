@@ -22,9 +22,11 @@
 //
 // A missing bucket fails as "bucket "records" does not exist". Wrong keys
 // fail as "bucket "records": Access Denied. (AccessDenied, HTTP 403): the
-// access key or secret key is wrong, or the key may not read this bucket"
-// (the answer to a HEAD request has no body, so S3 cannot say which key is
-// wrong). A server that is down fails with the client's network error
+// access key or secret key is wrong, or the key may not read this bucket":
+// the answer to a HEAD request has no body, so S3 cannot say which key is
+// wrong. A client without a region asks for the bucket's location first,
+// and that answer does name the cause (SignatureDoesNotMatch,
+// InvalidAccessKeyId). A server that is down fails with the client's network error
 // ("connection refused"). The request honours the probe's deadline; when
 // the deadline passes first the check says "timed out after …" and what a
 // TCP dial to the endpoint found. At most one request per receiver is in

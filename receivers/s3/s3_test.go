@@ -71,7 +71,11 @@ func TestWrongKeys(t *testing.T) {
 		t.Run("secret key/"+s.name, func(t *testing.T) {
 			reply, took := probe(s3.New(client(t, endpoint, wrong, s), bucket), 5*time.Second)
 			t.Logf("%v", reply.Data)
-			receivertest.AssertFailed(t, reply, took, "AccessDenied", "HTTP 403", "the access key or secret key is wrong")
+			// Without a region the client first asks for the bucket's
+			// location, a GET whose error body names the cause; a HEAD's
+			// answer has no body, so only the status is known.
+			want := map[string]string{"defaults": "SignatureDoesNotMatch", "recommended": "AccessDenied"}[s.name]
+			receivertest.AssertFailed(t, reply, took, want, "HTTP 403", "the access key or secret key is wrong")
 			receivertest.AssertNoSecret(t, reply, wrong, secretKey)
 		})
 	}

@@ -134,6 +134,7 @@ func startWeed() (*weedServer, error) {
 		"-filer.port="+p(4), "-filer.port.grpc="+p(5),
 		"-s3", "-s3.port="+p(6), "-s3.port.grpc="+p(7),
 		"-s3.config="+config,
+		"-s3.port.iceberg=0", "-volume.preStopSeconds=0",
 		"-master.volumeSizeLimitMB=64", "-volume.max=4",
 	)
 	log, err := os.Create(filepath.Join(dir, "weed.log"))
