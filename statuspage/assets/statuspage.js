@@ -82,13 +82,16 @@
     var checks = document.getElementById("checks");
     probes.replaceChildren();
     checks.replaceChildren();
-    var failing = 0, warning = 0, total = 0;
+    var failing = 0, warning = 0, pending = 0, total = 0;
     st.probes.forEach(function (p) {
-      var card = el("div", "probe " + (p.status ? "up" : "down"));
+      var words = { fail: 0, pending: 0 };
+      p.checks.forEach(function (c) { words[state(c, st.detailed)]++; });
+      var label = p.status ? "passing" : words.fail || !words.pending ? "failing" : "not run yet";
+      var card = el("div", "probe " + (p.status ? "up" : words.fail || !words.pending ? "down" : ""));
       card.dataset.probe = p.name;
-      card.dataset.status = p.status ? "pass" : "fail";
+      card.dataset.status = p.status ? "pass" : words.fail || !words.pending ? "fail" : "pending";
       card.appendChild(el("b", "", p.name));
-      card.appendChild(el("span", "", p.status ? "passing" : "failing"));
+      card.appendChild(el("span", "", label));
       card.appendChild(el("span", "muted", p.checks.length + (p.checks.length === 1 ? " check" : " checks")));
       probes.appendChild(card);
       if (!p.checks.length) return;
@@ -99,13 +102,15 @@
         total++;
         if (s === "fail") failing++;
         if (s === "warn") warning++;
+        if (s === "pending") pending++;
         section.appendChild(drawCheck(p, c, st, now));
       });
       checks.appendChild(section);
     });
     var summary = failing ? failing + " of " + total + " checks failing"
-      : total ? "All " + total + " checks passing" : "No checks subscribed";
+      : pending ? "No check failing" : total ? "All " + total + " checks passing" : "No checks subscribed";
     if (warning) summary += ", " + warning + " warning";
+    if (pending) summary += ", " + pending + " not run yet by any probe";
     document.getElementById("summary").textContent = summary;
     document.title = (failing ? "✗ " : warning ? "! " : "✓ ") + "heartbeat status";
     document.getElementById("anonymous").hidden = st.detailed;

@@ -53,6 +53,7 @@ func (c *check) receive(context.Context) signal.Reply {
 // service is a bus with a mix of checks behind httpapi.Router, as an
 // application serves it.
 type service struct {
+	bus    *signal.Bus
 	url    string
 	checks map[string]*check
 	probe  func(path string)
@@ -60,7 +61,7 @@ type service struct {
 
 func newService(t *testing.T, opts ...httpapi.Option) *service {
 	bus := signal.NewBus(signal.WithCacheTTL(0))
-	s := &service{checks: map[string]*check{}}
+	s := &service{bus: bus, checks: map[string]*check{}}
 	add := func(sig, name string, status bool, data map[string]any) {
 		c := &check{}
 		c.set(status, data)
@@ -219,6 +220,16 @@ func TestStatusPageInChromium(t *testing.T) {
 		require.NoError(t, err)
 		writeImage(t, "status-page-phone.png", png)
 	}
+
+	// A check subscribed since the last probe is listed as not run yet.
+	s.bus.Subscribe(signal.Liveliness, (&check{}).receive, signal.Named("late"))
+	deadline = time.Now().Add(statuspage.DefaultRefresh + 3*time.Second)
+	for shown(t, ctx)["liveliness/late"] != "pending" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, "pending", shown(t, ctx)["liveliness/late"])
+	assert.Equal(t, "pending", eval[string](t, ctx, `document.querySelector(".probe[data-probe=liveliness]").dataset.status`))
+	assert.Equal(t, "2 of 8 checks failing, 1 warning, 1 not run yet by any probe", eval[string](t, ctx, `document.getElementById("summary").textContent`))
 
 	assert.Empty(t, problems(), "no console error, exception, CSP violation or dialog")
 
