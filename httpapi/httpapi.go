@@ -121,7 +121,9 @@ func (c *config) detailed(req *http.Request) bool {
 // (also as liveness), startup and environ, each under the prefix
 // (WithPrefix). Readiness, liveliness and startup answer as Handler does.
 // Environ answers 200 with the running binary's modules and runtime and the
-// data of the receivers subscribed to signal.Environ, merged.
+// data of the receivers subscribed to signal.Environ, merged. With
+// WithMonitor, the prefix itself answers the status page, and status.json,
+// statuspage.js and statuspage.css under it what the page loads.
 //
 // Any other path under the prefix answers 404, and any method but GET and
 // HEAD 405 with an Allow header, both with a JSON body. Mounted at its

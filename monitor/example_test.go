@@ -35,3 +35,30 @@ func Example() {
 	// readiness/db: false -> true ""
 	// [pass pass fail fail pass]
 }
+
+// A check that keeps passing but starts or stops warning makes a
+// transition whose status does not change, and a log line.
+func ExampleTransition_warning() {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	warning := ""
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Status: true, Data: map[string]any{"warning": warning}}
+	}, signal.Named("search"))
+
+	m := monitor.New(bus, monitor.OnTransition(func(t monitor.Transition) {
+		if t.Check != "" && !t.Initial && t.From == t.To {
+			fmt.Printf("%s/%s: warning %q\n", t.Probe, t.Check, t.Warning)
+		}
+	}))
+	defer m.Close()
+	for _, w := range []string{"", "cluster yellow", "cluster yellow", ""} {
+		warning = w
+		bus.Publish(context.Background(), signal.Readiness)
+	}
+	p, _ := m.Probe("readiness")
+	fmt.Println(p.Checks[0].History, p.Checks[0].Transitions)
+	// Output:
+	// readiness/search: warning "cluster yellow"
+	// readiness/search: warning ""
+	// [pass warn warn pass] 0
+}
