@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -50,4 +51,39 @@ func ExampleWithQueue() {
 	defer cancel()
 	reply := check(ctx)
 	fmt.Println(reply.Status, reply.Data["messages"], reply.Data["consumers"], reply.Data["error"])
+}
+
+// An application that redials hands the receiver a function that returns
+// its connection of the moment; while it has none, the check reports why
+// the last dial failed.
+func ExampleNewFunc() {
+	var (
+		mu      sync.Mutex
+		conn    *amqp.Connection
+		dialErr error
+	)
+	redial := func() { // run again on NotifyClose, in the application's own loop
+		c, err := amqp.DialConfig("amqp://guest:guest@127.0.0.1:1/", amqp.Config{
+			Dial: amqp.DefaultDial(5 * time.Second),
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		conn, dialErr = c, err
+	}
+	redial()
+
+	check := rabbitmq.NewFunc(func() (*amqp.Connection, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return conn, dialErr
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	reply := check(ctx)
+	fmt.Println(reply.Name, reply.Status)
+	fmt.Println(reply.Data["error"])
+	// Output:
+	// rabbitmq false
+	// dial tcp 127.0.0.1:1: connect: connection refused
 }
