@@ -12,30 +12,36 @@
 // much: a masked host name is a small price for never showing a password.
 // It recognises
 //
-//   - the password of userinfo in URLs, anywhere in the text, also inside a
-//     quoted URL such as parse "redis://:pw@host:x/0": …;
+//   - the password of userinfo in URLs: from the first ':' after scheme://
+//     to the last '@' of the URL, so a user name or password holding '@',
+//     quotes or backslashes is masked whole, raw or percent-encoded;
 //   - password=, pwd=, passwd=, secret=, token=, api_key=, apikey=,
 //     access_token= and similar keys in DSNs (key=value, quoted values with
 //     spaces) and in query strings (?password=…&);
-//   - Authorization header values (Basic, Bearer, ApiKey, …) and bare
-//     "Bearer <token>" credentials;
-//   - every literal secret passed by the caller, also in its percent-encoded
-//     and Go-quoted spellings.
+//   - Authorization header values (Basic, Bearer, ApiKey, …), also as JSON
+//     fields, and bare "Bearer <token>" credentials;
+//   - every literal secret passed by the caller, also in its percent-encoded,
+//     Go-quoted and JSON-quoted spellings.
 //
-// A raw space in a URL password (invalid, but typed by people) is caught
-// inside quotes, as url.Parse errors print it, but not in running text, where
-// nothing marks where the URL ends: pass such a password as a secret.
+// A double-quoted string (Go's %q, JSON, a *url.Error) is unquoted, scrubbed
+// by the same rules and quoted again, so a URL or DSN inside quotes, up to four
+// quotes deep, is scrubbed as if it stood alone; inside quotes a URL may hold
+// spaces. In running text a URL ends at whitespace: a raw space in a URL's
+// user name or password there cannot be told from the end of the URL, so
+// pass such a password as a secret.
 //
 // The functions are pure: the same input always gives the same output, and
 // nothing is kept between calls.
 package redact
 
 import (
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Mask replaces every secret. It is the same mask pgx uses in its own
@@ -48,21 +54,13 @@ const Mask = "xxxxx"
 // still hidden wherever they appear in a URL or a key=value pair.
 const MinSecretLen = 4
 
-// scheme:// followed by user:password@ — the pattern shared by the URL rules.
-const urlPrefix = `([a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/"'@:]*):`
-
 var (
-	// A URL inside double quotes, as printed by %q in url.Parse and
-	// redis.ParseURL errors. Inside quotes the password may contain spaces
-	// and '@', so it runs to the last '@' before the closing quote, which is
-	// where url.Parse itself ends the userinfo; %q escapes a '"' or '\' in
-	// it with a backslash, which must not end the match.
-	quotedURL = regexp.MustCompile(`"` + urlPrefix + `(?:\\.|[^"\\])*@`)
+	// scheme:// of a URL; what follows it up to the URL's last '@' is
+	// userinfo.
+	scheme = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://`)
 
-	// A URL in running text: the password runs to the last '@' of the
-	// whitespace-delimited token. A later '@' in the path or query makes the
-	// mask swallow the host too, which is the safe way to be wrong.
-	bareURL = regexp.MustCompile(urlPrefix + `[^\s"'<>` + "`" + `]*@`)
+	// A double-quoted string with backslash escapes: Go's %q, JSON.
+	quoted = regexp.MustCompile(`"(?:\\.|[^"\\])*"`)
 
 	// Keys whose value is a secret. The optional prefix catches
 	// sslpassword, client_secret, x-api-key, auth_token and the like.
@@ -70,15 +68,17 @@ var (
 
 	// key=value in a query string: the value ends at '&' or '#', the only
 	// delimiters a URL query has.
-	queryParam = regexp.MustCompile(`([?&;]` + secretKey + `=)[^&#\s"'` + "`" + `]*`)
+	queryParam = regexp.MustCompile(`([?&;]` + secretKey + `=)[^&#\s"` + "`" + `]*`)
 
 	// key=value in a DSN or free text: the value is single-quoted with
-	// backslash escapes (libpq), double-quoted, or runs to whitespace.
+	// backslash escapes (libpq), double-quoted, or runs to whitespace; a
+	// quoted value runs on to whitespace too, so 'a'b is masked whole.
 	keyValue = regexp.MustCompile(`((?:^|[\s,;(\[{` + "`" + `])` + secretKey + `\s*=\s*)` +
-		`('(?:\\.|[^'\\])*'?|"(?:\\.|[^"\\])*"?|[^\s"'` + "`" + `]*)`)
+		`('(?:\\.|[^'\\])*'?\S*|"(?:\\.|[^"\\])*"?\S*|\S*)`)
 
-	// "password": "value" in JSON or a printed map.
-	jsonField = regexp.MustCompile(`("` + secretKey + `"\s*:\s*)"(?:\\.|[^"\\])*"`)
+	// "password": "value" in JSON or a printed map, and an Authorization
+	// header as JSON ("Authorization": ["Basic …"]).
+	jsonField = regexp.MustCompile(`("(?:` + secretKey + `|(?i:authorization))"\s*:\s*\[?\s*)"(?:\\.|[^"\\])*"`)
 
 	// An Authorization header, with or without a scheme word before the
 	// credentials, also as a printed http.Header (Authorization:[Basic …]).
@@ -89,20 +89,80 @@ var (
 	bearer = regexp.MustCompile(`(?i)(\bbearer\s+)[a-z0-9._~+/\-]{8,}=*`)
 )
 
+// maxDepth bounds how many quotes deep String looks: %q of a JSON body that
+// holds a URL is three.
+const maxDepth = 4
+
 // String returns s with every secret it can recognise replaced by Mask.
 // The literal secrets are replaced first, in every spelling they are likely
 // to take in a message (raw, percent-encoded, Go-quoted); empty secrets and
 // those shorter than MinSecretLen are ignored.
 func String(s string, secrets ...string) string {
-	s = replaceLiterals(s, secrets)
-	s = quotedURL.ReplaceAllString(s, `"$1:`+Mask+`@`)
-	s = bareURL.ReplaceAllString(s, `$1:`+Mask+`@`)
+	return scrub(replaceLiterals(s, secrets), 0)
+}
+
+// scrub applies the rules to s, first inside each quoted string in it.
+// Inside quotes (depth > 0) the whole string is one token for the URL rule.
+func scrub(s string, depth int) string {
+	if depth < maxDepth {
+		s = quoted.ReplaceAllStringFunc(s, func(q string) string {
+			inner, ok := unquote(q)
+			if !ok {
+				return q
+			}
+			clean := scrub(inner, depth+1)
+			if clean == inner {
+				return q // keep the original spelling when nothing was hidden
+			}
+			return strconv.Quote(clean)
+		})
+	}
+	s = maskUserinfo(s, depth > 0)
 	s = queryParam.ReplaceAllString(s, `${1}`+Mask)
 	s = keyValue.ReplaceAllStringFunc(s, maskKeyValue)
 	s = jsonField.ReplaceAllString(s, `$1"`+Mask+`"`)
 	s = authHeader.ReplaceAllString(s, `${1}`+Mask)
 	s = bearer.ReplaceAllString(s, `${1}`+Mask)
 	return s
+}
+
+// unquote reads q as a Go or a JSON string literal.
+func unquote(q string) (string, bool) {
+	if s, err := strconv.Unquote(q); err == nil {
+		return s, true
+	}
+	var s string
+	if err := json.Unmarshal([]byte(q), &s); err == nil {
+		return s, true
+	}
+	return "", false
+}
+
+// maskUserinfo masks the password of every URL in s: from the first ':'
+// after scheme:// to the URL's last '@'. The URL ends at whitespace, or,
+// when whole, at the end of s (a quoted string). With no ':' before the
+// last '@' there is no password, and the URL is left alone.
+func maskUserinfo(s string, whole bool) string {
+	var b strings.Builder
+	for {
+		loc := scheme.FindStringIndex(s)
+		if loc == nil {
+			break
+		}
+		b.WriteString(s[:loc[1]])
+		s = s[loc[1]:]
+		end := len(s)
+		if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 && !whole {
+			end = i
+		}
+		colon, at := strings.IndexByte(s[:end], ':'), strings.LastIndexByte(s[:end], '@')
+		if colon >= 0 && at > colon {
+			b.WriteString(s[:colon+1] + Mask)
+			s = s[at:]
+		}
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 // Error is String applied to err.Error(); a nil error gives "".
@@ -113,16 +173,20 @@ func Error(err error, secrets ...string) string {
 	return String(err.Error(), secrets...)
 }
 
-// maskKeyValue keeps the key, the separator and any quotes of one keyValue
-// match, so that password='a b' becomes password='xxxxx'.
+// maskKeyValue keeps the key, the separator, any quotes and one closing
+// bracket or backtick of one keyValue match, so that password='a b' becomes
+// password='xxxxx' and `… password=pw` stays in its backticks.
 func maskKeyValue(m string) string {
 	sub := keyValue.FindStringSubmatch(m)
 	prefix, value := sub[1], sub[2]
-	quote := ""
+	quote, closing := "", ""
 	if value != "" && (value[0] == '\'' || value[0] == '"') {
 		quote = value[:1]
 	}
-	return prefix + quote + Mask + quote
+	if n := len(value); n > 1 && strings.IndexByte("`)]}", value[n-1]) >= 0 {
+		closing = value[n-1:]
+	}
+	return prefix + quote + Mask + quote + closing
 }
 
 // replaceLiterals replaces each secret, longest first so that a secret that
@@ -138,6 +202,7 @@ func replaceLiterals(s string, secrets []string) string {
 			url.PathEscape(sec),                    // paths
 			url.UserPassword("", sec).String()[1:], // userinfo, as url.URL prints it
 			strings.Trim(strconv.Quote(sec), `"`),  // %q in error messages
+			jsonQuote(sec),                         // JSON bodies
 		)
 	}
 	sort.SliceStable(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
@@ -147,4 +212,10 @@ func replaceLiterals(s string, secrets []string) string {
 		}
 	}
 	return s
+}
+
+// jsonQuote spells s as it appears inside a JSON string.
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b[1 : len(b)-1])
 }

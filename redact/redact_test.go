@@ -190,6 +190,51 @@ func TestString(t *testing.T) {
 			want: `WRONGPASS invalid username-password pair or user is disabled.`,
 		},
 		{
+			name: "user name holding @, running text",
+			in:   `dial postgres://me@example.org:hunter22@db:5432/app failed`,
+			want: `dial postgres://me@example.org:xxxxx@db:5432/app failed`,
+		},
+		{
+			name: "user name holding @, space and quote inside %q",
+			in:   `parse "redis://me@x \"y\":pw@cache:x/0": invalid port`,
+			want: `parse "redis://me@x \"y\":xxxxx@cache:x/0": invalid port`,
+		},
+		{
+			name: "raw ' in a URL password",
+			in:   `dial postgres://app:it's-me@db/app refused`,
+			want: `dial postgres://app:xxxxx@db/app refused`,
+		},
+		{
+			name: "DSN value that opens with a quote and runs on",
+			in:   "cannot parse `host=db password='ab'cd dbname=app`: failed",
+			want: "cannot parse `host=db password='xxxxx' dbname=app`: failed",
+		},
+		{
+			name: "DSN value that opens with a double quote, unquoted",
+			in:   "cannot parse `host=db password=\"ab\"cd dbname=app`",
+			want: "cannot parse `host=db password=\"xxxxx\" dbname=app`",
+		},
+		{
+			name: "DSN inside %q",
+			in:   `open "host=db password='a b' user=app": bad`,
+			want: `open "host=db password='xxxxx' user=app": bad`,
+		},
+		{
+			name: "JSON body inside %q",
+			in:   `body "{\"user\":\"app\",\"password\":\"p w\"}" rejected`,
+			want: `body "{\"user\":\"app\",\"password\":\"xxxxx\"}" rejected`,
+		},
+		{
+			name: "Authorization header as JSON",
+			in:   `headers {"Authorization":["Basic ZWxhc3RpYzpjaGFuZ2VtZQ=="]}`,
+			want: `headers {"Authorization":["xxxxx"]}`,
+		},
+		{
+			name: "URL in a JSON string, with escapes",
+			in:   `{"url":"redis://app:p\u0026\"w@cache:6379/0"}`,
+			want: `{"url":"redis://app:xxxxx@cache:6379/0"}`,
+		},
+		{
 			name: "empty string",
 			in:   ``,
 			want: ``,
