@@ -99,7 +99,8 @@ func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if rep.Status && p.signal == signal.Startup && len(excluded) == 0 {
 		// Only a probe of every check latches: passing with some left out
 		// proves nothing about the ones left out.
-		p.passed.CompareAndSwap(nil, &rep)
+		latched := rep // a copy, so that only a latching answer escapes to the heap
+		p.passed.CompareAndSwap(nil, &latched)
 	}
 	p.answer(w, req, rep)
 }
