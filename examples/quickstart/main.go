@@ -1,8 +1,8 @@
 // Command quickstart is a small service with heartbeat's probes: it serves
 // readiness, liveliness (also as liveness), startup and environ on
 // 127.0.0.1:8080 (see -addr) with a few sample receivers, all of which pass.
-// Setting HEARTBEAT_POSTGRES_URL, HEARTBEAT_REDIS_URL or HEARTBEAT_ELASTIC_URL
-// adds the bundled receiver for that backend to readiness.
+// It compiles no database, search, queue or storage client: examples/backends
+// wires the bundled receivers to real servers.
 //
 //	go run ./examples/quickstart
 //	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
@@ -59,11 +59,6 @@ func main() {
 // port 0.
 func run(ctx context.Context, o options, ready chan<- string) error {
 	bus := newBus(o.warmup)
-	closeBackends, err := subscribeBackends(ctx, bus)
-	if err != nil {
-		return err
-	}
-	defer closeBackends()
 	d := &drain.Drain{Delay: o.drainDelay, Logger: slog.Default()}
 	d.Subscribe(bus) // readiness fails with a "shutdown" check once the drain starts
 	mon := monitor.New(bus, monitor.WithLogger(slog.Default()))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oarepo/heartbeat/httpapi"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -36,11 +38,15 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr, _ := start(t, ctx, options{})
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, "127.0.0.1:0", ready) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	addr := <-ready
 	code, body := probe(t, addr, "readiness")
 	require.Equal(t, http.StatusOK, code, "%v", body)
 	checks := body["checks"].(map[string]any)
-	for _, name := range []string{"sample", "postgres", "redis", "elasticsearch"} {
+	for _, name := range []string{"postgres", "redis", "elasticsearch"} {
 		c, ok := checks[name].(map[string]any)
 		if assert.True(t, ok, "readiness has %s: %v", name, checks) {
 			assert.Equal(t, true, c["status"], "%s: %v", name, c)
@@ -49,6 +55,16 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	code, body = probe(t, addr, "liveliness")
 	assert.Equal(t, http.StatusOK, code)
 	assert.NotContains(t, body["checks"], "postgres", "shared backends stay out of liveliness")
+}
+
+func probe(t *testing.T, addr, path string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + httpapi.DefaultPrefix + "/" + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, body
 }
 
 func TestQuickstartBackendErrorsHideThePassword(t *testing.T) {
