@@ -46,13 +46,15 @@
 // # Client settings
 //
 //   - MaxRetries: minio-go retries a failed request up to 10 times with a
-//     growing backoff, so "connection refused" turns into a timeout at the
-//     probe's deadline. MaxRetries: 1 sends one request and brings the real
-//     error back at once; the next probe is the retry. The receiver still
-//     names the cause with the default, from its own TCP dial.
+//     growing backoff, so once the bucket's location is cached "connection
+//     refused" turns into a timeout at the probe's deadline. MaxRetries: 1
+//     sends one request and brings the real error back at once; the next
+//     probe is the retry. With the default the receiver still names the
+//     cause, from its own TCP dial.
 //   - Region: without it the client first asks the server for the bucket's
-//     location (one more request, then cached). Setting the region the
-//     bucket is in saves that request.
+//     location, one more request until an answer is cached. Setting the
+//     bucket's region saves that request; the price is that wrong keys
+//     then read AccessDenied, as the HEAD's answer has no body to say more.
 //   - The client's transport keeps the connection alive between probes, so
 //     a check costs one HEAD on an open connection.
 //

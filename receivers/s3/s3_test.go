@@ -79,20 +79,22 @@ func TestWrongKeys(t *testing.T) {
 			receivertest.AssertNoSecret(t, reply, wrong, secretKey)
 		})
 	}
-	t.Run("access key", func(t *testing.T) {
-		tr, err := minio.DefaultTransport(false)
-		require.NoError(t, err)
-		t.Cleanup(tr.CloseIdleConnections)
-		c, err := minio.New(endpoint, &minio.Options{
-			Creds:     credentials.NewStaticV4(randomHex("nobody-"), secretKey, ""),
-			Transport: tr, MaxRetries: 1, Region: "us-east-1",
+	for _, s := range settings {
+		t.Run("access key/"+s.name, func(t *testing.T) {
+			tr, err := minio.DefaultTransport(false)
+			require.NoError(t, err)
+			t.Cleanup(tr.CloseIdleConnections)
+			o := &minio.Options{Creds: credentials.NewStaticV4(randomHex("nobody-"), secretKey, ""), Transport: tr}
+			s.apply(o)
+			c, err := minio.New(endpoint, o)
+			require.NoError(t, err)
+			reply, took := probe(s3.New(c, bucket), 5*time.Second)
+			t.Logf("%v", reply.Data)
+			want := map[string]string{"defaults": "InvalidAccessKeyId", "recommended": "AccessDenied"}[s.name]
+			receivertest.AssertFailed(t, reply, took, want, "HTTP 403", "the access key or secret key is wrong")
+			receivertest.AssertNoSecret(t, reply, secretKey)
 		})
-		require.NoError(t, err)
-		reply, took := probe(s3.New(c, bucket), 5*time.Second)
-		t.Logf("%v", reply.Data)
-		receivertest.AssertFailed(t, reply, took, "AccessDenied")
-		receivertest.AssertNoSecret(t, reply, secretKey)
-	})
+	}
 }
 
 // TestUnreachable: every way the server can be out of reach, with both
