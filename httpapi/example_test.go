@@ -83,7 +83,7 @@ func ExampleRouter_perCheck() {
 	// Output:
 	// 200 {"status":true,"checks":{"database":{"status":true}}}
 	// 200 {"status":true,"checks":{"database":{"status":true}},"excluded":["search"],"unmatched_exclude":["cache"]}
-	// 404 {"error":"the readiness probe has no check \"cache\"; its checks: database, search","status":false}
+	// 404 {"status":false,"error":"the readiness probe has no check \"cache\"; its checks: database, search"}
 }
 
 func ExampleRouter_startup() {

@@ -219,7 +219,10 @@ func write(w http.ResponseWriter, req *http.Request, code int, contentType strin
 
 // writeError answers with a JSON body {"status":false,"error":msg}.
 func writeError(w http.ResponseWriter, req *http.Request, code int, msg string) {
-	writeJSON(w, req, code, map[string]any{"status": false, "error": msg})
+	writeJSON(w, req, code, struct {
+		Status bool   `json:"status"`
+		Error  string `json:"error"`
+	}{false, msg})
 }
 
 func notFound(w http.ResponseWriter, req *http.Request) {

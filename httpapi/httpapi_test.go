@@ -192,7 +192,6 @@ func TestHEADAndMethods(t *testing.T) {
 	head, _ := serve(t, h, http.MethodHead, readiness)
 	assert.Equal(t, get.Code, head.Code)
 	assert.Empty(t, head.Body.Bytes())
-	assert.Equal(t, get.Header().Get("Content-Length"), head.Header().Get("Content-Length"))
 	assert.Equal(t, "application/json", head.Header().Get("Content-Type"))
 
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -141,6 +142,10 @@ func TestHandlerAtReadyzAsTheKubeletSeesIt(t *testing.T) {
 	}
 	r := chi.NewRouter()
 	r.Mount("/healthz", Handler(bus, signal.Readiness))
+	r.Handle("/ready", Handler(bus, signal.Readiness))
+	r.Handle("/ready/*", Handler(bus, signal.Readiness))
+	subtree := http.NewServeMux()
+	subtree.Handle("/readyz/", Handler(bus, signal.Readiness))
 	kubelet := func(h http.Handler, path string) bool {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -151,7 +156,10 @@ func TestHandlerAtReadyzAsTheKubeletSeesIt(t *testing.T) {
 	for _, tc := range []struct {
 		h    http.Handler
 		path string
-	}{{mux, "/readyz"}, {mux, "/readyz/db"}, {mux, "/readyz?verbose"}, {r, "/healthz"}, {r, "/healthz/db"}} {
+	}{
+		{mux, "/readyz"}, {mux, "/readyz/db"}, {mux, "/readyz?verbose"}, {r, "/healthz"}, {r, "/healthz/db"},
+		{r, "/ready"}, {r, "/ready/db"}, {subtree, "/readyz/"}, {subtree, "/readyz/db"},
+	} {
 		up.Store(true)
 		assert.True(t, kubelet(tc.h, tc.path), tc.path)
 		up.Store(false)
@@ -209,5 +217,53 @@ func TestClientDisconnectDoesNotStrandChecks(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code)
 	}
 	srv.CloseClientConnections()
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestDetailsAndEnvironGating(t *testing.T) {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Status: false, Data: map[string]any{"error": "db.internal:5432 refused", "time": 0.1}}
+	}, signal.Named("db"))
+	allow := func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer ok" }
+	h := Router(bus, WithDetails(allow))
+	for _, path := range []string{readiness, readiness + "/db"} {
+		rec, body := serve(t, h, http.MethodGet, path)
+		assert.Equal(t, http.StatusInternalServerError, rec.Code, path)
+		assert.Equal(t, map[string]any{"status": false, "checks": map[string]any{"db": map[string]any{"status": false}}}, body, path)
+
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer ok")
+		full := httptest.NewRecorder()
+		h.ServeHTTP(full, req)
+		assert.Contains(t, full.Body.String(), "db.internal:5432 refused", path)
+	}
+	rec, body := serve(t, h, http.MethodGet, environ)
+	assert.Equal(t, http.StatusForbidden, rec.Code, "environ is detail")
+	assert.NotContains(t, body, "libraries")
+
+	rec, _ = serve(t, Router(bus, WithoutEnviron()), http.MethodGet, environ)
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+}
+
+// Over a real server, HEAD answers like GET without a body.
+func TestHEADOverARealServer(t *testing.T) {
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: false} }, signal.Named("x"))
+	srv := httptest.NewServer(Router(bus))
+	defer srv.Close()
+	get, err := http.Get(srv.URL + readiness)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(get.Body)
+	get.Body.Close()
+	head, err := http.Head(srv.URL + readiness)
+	require.NoError(t, err)
+	headBody, _ := io.ReadAll(head.Body)
+	head.Body.Close()
+	assert.Equal(t, get.StatusCode, head.StatusCode)
+	assert.Equal(t, http.StatusInternalServerError, head.StatusCode)
+	assert.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+	assert.NotEmpty(t, body)
+	assert.Empty(t, headBody)
 	http.DefaultClient.CloseIdleConnections()
 }

@@ -145,17 +145,24 @@ func (p *probe) answer(w http.ResponseWriter, req *http.Request, rep probes.Repo
 
 // checkName is the check the request's path names below the probe's own
 // path, or "" for the whole probe: the {check} wildcard of an http.ServeMux
-// pattern, or the rest of the path that chi's Mount or http.StripPrefix left.
-// A path that an exact http.ServeMux pattern matched is the probe's own.
+// pattern, the rest of the path that chi's Mount, a chi "/*" route, an
+// http.ServeMux "/readyz/" subtree or http.StripPrefix left.
 func checkName(req *http.Request) string {
 	if name := req.PathValue("check"); name != "" {
 		return name
 	}
 	path := req.URL.EscapedPath()
-	if rctx := chi.RouteContext(req.Context()); rctx != nil && rctx.RoutePath != "" {
+	rctx := chi.RouteContext(req.Context())
+	pattern := patternPath(req.Pattern)
+	switch {
+	case rctx != nil && rctx.RoutePath != "":
 		path = rctx.RoutePath
-	} else if patternPath(req.Pattern) == req.URL.Path {
-		return ""
+	case rctx != nil && rctx.URLParam("*") != "":
+		path = rctx.URLParam("*")
+	case pattern == req.URL.Path:
+		return "" // an exact pattern: the probe's own path
+	case strings.HasSuffix(pattern, "/") && strings.HasPrefix(req.URL.Path, pattern):
+		path = strings.TrimPrefix(path, pattern)
 	}
 	path = strings.Trim(path, "/")
 	if name, err := url.PathUnescape(path); err == nil {
