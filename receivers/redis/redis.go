@@ -60,11 +60,11 @@ import (
 	"github.com/oarepo/heartbeat/signal"
 )
 
-// Client is the least a Redis client must offer. *redis.Client,
+// Pinger is the least a Redis client must offer. *redis.Client,
 // *redis.ClusterClient, *redis.Ring and redis.UniversalClient all have it;
 // the receiver finds their role, shards, password and address by type
 // assertion.
-type Client interface {
+type Pinger interface {
 	Ping(ctx context.Context) *goredis.StatusCmd
 }
 
@@ -91,7 +91,7 @@ func WithSecrets(secrets ...string) Option {
 }
 
 // New returns a receiver that pings c and expects PONG.
-func New(c Client, opts ...Option) signal.Receiver {
+func New(c Pinger, opts ...Option) signal.Receiver {
 	cfg := config{name: "redis"}
 	for _, o := range opts {
 		o(&cfg)
@@ -162,7 +162,7 @@ func New(c Client, opts ...Option) signal.Receiver {
 
 // ping sends PING and insists on PONG: anything else is not a healthy
 // Redis (a proxy answering for it, a protocol mix-up).
-func ping(ctx context.Context, c Client) error {
+func ping(ctx context.Context, c Pinger) error {
 	got, err := c.Ping(ctx).Result()
 	if err != nil {
 		return err
