@@ -47,22 +47,24 @@ func withHost(t testing.TB, rawURL, addr, user, password string) string {
 	return u.String()
 }
 
-// client is a way an application holds its database.
+// client is a way an application holds its database, and the pool
+// statistics its receiver reports, in that client's own terms.
 type client struct {
-	name string
-	open func(t testing.TB, dsn string, opts ...postgres.Option) signal.Receiver
+	name     string
+	open     func(t testing.TB, dsn string, opts ...postgres.Option) signal.Receiver
+	poolKeys []string
 }
 
 var clients = []client{
 	{"pgxpool", func(t testing.TB, dsn string, opts ...postgres.Option) signal.Receiver {
 		return postgres.New(newPool(t, dsn), opts...)
-	}},
+	}, []string{"total", "idle", "in_use", "max"}},
 	{"database/sql", func(t testing.TB, dsn string, opts ...postgres.Option) signal.Receiver {
 		db, err := sql.Open("pgx", dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = db.Close() })
 		return postgres.NewSQL(db, opts...)
-	}},
+	}, []string{"open", "idle", "in_use", "max_open", "wait_count"}},
 }
 
 func newPool(t testing.TB, dsn string) *pgxpool.Pool {
@@ -94,7 +96,7 @@ func TestHealthy(t *testing.T) {
 			assert.NotContains(t, reply.Data, "error")
 			pool, ok := reply.Data["pool"].(map[string]any)
 			require.True(t, ok, "pool statistics: %v", reply.Data)
-			for _, k := range []string{"total", "idle", "in_use", "max"} {
+			for _, k := range c.poolKeys {
 				assert.Contains(t, pool, k)
 			}
 			_, err := json.Marshal(reply.Data)
