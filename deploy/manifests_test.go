@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,7 +35,8 @@ import (
 // manifests are the files docs/kubernetes.md quotes.
 var manifests = []string{"deployment.yaml", "deployment-exec.yaml"}
 
-// bin holds the example server and the probe binary, built once by TestMain.
+// bin holds the example server and the probe binary, built once by TestMain
+// and shared by every test of the package.
 var bin struct{ quickstart, heartbeat string }
 
 func TestMain(m *testing.M) {
@@ -51,16 +53,37 @@ func TestMain(m *testing.M) {
 		}
 		bin.quickstart = filepath.Join(dir, "quickstart"+exe)
 		bin.heartbeat = filepath.Join(dir, "heartbeat"+exe)
-		for out, pkg := range map[string]string{bin.quickstart: "./examples/quickstart", bin.heartbeat: "./cmd/heartbeat"} {
-			cmd := exec.Command("go", "build", "-o", out, pkg)
-			cmd.Dir = ".." // the repository's root: the binaries the manifests run
-			if b, err := cmd.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, b)
-				return 1
-			}
+		// One go build for both, into the directory (each binary named after
+		// its package), without debug information, which the tests never
+		// read. Built with -race when this test binary is, so that it reuses
+		// the packages the other modules' tests have just compiled the same
+		// way instead of compiling every dependency once more.
+		args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
+		if raceEnabled() {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./examples/quickstart", "./cmd/heartbeat")...)
+		cmd.Dir = ".." // the repository's root: the binaries the manifests run
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, b)
+			return 1
 		}
 		return m.Run()
 	}())
+}
+
+// raceEnabled reports whether this test binary was built with -race.
+func raceEnabled() bool {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }
 
 // load parses a manifest strictly: an unknown or misspelt field (timeoutSecond)
