@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +29,10 @@ func Probe(r signal.Receiver, timeout time.Duration) (signal.Reply, time.Duratio
 	return reply, time.Since(start)
 }
 
-// AssertNoSecret checks that none of secrets, raw or percent-encoded,
-// appears in the reply encoded as JSON.
+// AssertNoSecret checks that none of secrets appears in the reply encoded
+// as JSON, in any spelling a message gives it: raw, percent-encoded (query
+// or path), Go-quoted (%q) or JSON-quoted, each as the reply's own JSON
+// encoding spells it in turn.
 func AssertNoSecret(t testing.TB, reply signal.Reply, secrets ...string) {
 	t.Helper()
 	b, err := json.Marshal(reply)
@@ -37,9 +41,19 @@ func AssertNoSecret(t testing.TB, reply signal.Reply, secrets ...string) {
 		if s == "" {
 			continue
 		}
-		assert.NotContains(t, string(b), s)
-		assert.NotContains(t, string(b), url.QueryEscape(s))
+		for _, form := range []string{
+			s, url.QueryEscape(s), url.PathEscape(s), strings.Trim(strconv.Quote(s), `"`), jsonQuoted(s),
+		} {
+			assert.NotContains(t, string(b), form)
+			assert.NotContains(t, string(b), jsonQuoted(form))
+		}
 	}
+}
+
+// jsonQuoted is s as it appears inside a JSON string.
+func jsonQuoted(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b[1 : len(b)-1])
 }
 
 // AnswerBy is the wide bound within which a receiver probed under a short
