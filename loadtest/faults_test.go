@@ -62,9 +62,9 @@ var faults = []fault{
 }
 
 // TestFaultsReadinessFollowsBackends puts a toxiproxy between the service and
-// a real PostgreSQL and Redis of the test's own and, while 16 clients probe readiness and
-// liveliness without pause, breaks each link in turn: a latency spike past
-// the timeout, connection resets, a full cut. Readiness must fail within one
+// a real PostgreSQL and Redis of the test's own and, while 16 clients probe
+// readiness and liveliness without pause, breaks each link in turn: a
+// latency spike past the timeout, connection resets, a full cut. Readiness must fail within one
 // TTL plus one run of each fault and pass again by itself once the link is
 // back; liveliness must pass throughout; every probe must be answered on
 // time; nothing may be left running afterwards.
