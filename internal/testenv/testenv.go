@@ -4,6 +4,10 @@
 // default. When the server cannot be reached the test is skipped with a clear
 // message, except under CI=true, where it fails: a green CI run never hides a
 // backend that was not tested.
+//
+// These shared servers are only read from: a test that needs a fault, a
+// pause, a role or a setting of its own starts a private server with
+// internal/testserver, or a proxy with internal/testnet.
 package testenv
 
 import (
