@@ -5,35 +5,32 @@ go 1.25.0
 replace github.com/oarepo/heartbeat => ..
 
 require (
-	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/go-chi/chi/v5 v5.5.0
-	github.com/jackc/pgx/v5 v5.12.0
 	github.com/oarepo/heartbeat v0.0.0-00010101000000-000000000000
-	github.com/oarepo/heartbeat/receivers/elastic v0.0.0-00010101000000-000000000000
-	github.com/oarepo/heartbeat/receivers/postgres v0.0.0-00010101000000-000000000000
-	github.com/oarepo/heartbeat/receivers/redis v0.0.0-00010101000000-000000000000
-	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.2 // indirect
+	github.com/prometheus/common v0.70.1 // indirect
+	github.com/prometheus/procfs v0.21.1 // indirect
 )
 
 require (
 	github.com/asaskevich/EventBus v0.0.0-20200907212545-49d423059eef // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/elastic/elastic-transport-go/v8 v8.9.0 // indirect
-	github.com/go-logr/logr v1.4.3 // indirect
-	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/jackc/pgpassfile v1.0.0 // indirect
-	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/puddle/v2 v2.2.3 // indirect
-	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
-	go.opentelemetry.io/otel v1.35.0 // indirect
-	go.opentelemetry.io/otel/metric v1.35.0 // indirect
-	go.opentelemetry.io/otel/trace v1.35.0 // indirect
-	go.uber.org/atomic v1.11.0 // indirect
+	github.com/oarepo/heartbeat/grpchealth v0.0.0-00010101000000-000000000000
+	github.com/oarepo/heartbeat/metrics/prometheus v0.0.0-00010101000000-000000000000
+	github.com/prometheus/client_golang v1.24.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.30.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
+	google.golang.org/grpc v1.84.0
+	google.golang.org/protobuf v1.36.11 // indirect
 )
 
 replace github.com/oarepo/heartbeat/receivers/postgres => ../receivers/postgres
@@ -41,3 +38,7 @@ replace github.com/oarepo/heartbeat/receivers/postgres => ../receivers/postgres
 replace github.com/oarepo/heartbeat/receivers/redis => ../receivers/redis
 
 replace github.com/oarepo/heartbeat/receivers/elastic => ../receivers/elastic
+
+replace github.com/oarepo/heartbeat/metrics/prometheus => ../metrics/prometheus
+
+replace github.com/oarepo/heartbeat/grpchealth => ../grpchealth

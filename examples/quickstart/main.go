@@ -12,6 +12,9 @@
 // balancers stop sending it traffic, then it shuts down and lets requests in
 // flight finish. A second signal stops it at once. docs/kubernetes.md runs
 // it in a Deployment.
+//
+// It also serves Prometheus metrics on /metrics and the gRPC health service
+// on 127.0.0.1:8081 (see -grpc-addr; docs/observability.md).
 package main
 
 import (
@@ -38,6 +41,7 @@ type options struct {
 	addr       string        // where to listen
 	drainDelay time.Duration // how long readiness fails before the server shuts down
 	warmup     time.Duration // how long the sample startup check fails
+	grpcAddr   string        // where gRPC health listens; "" turns it off
 }
 
 func main() {
@@ -46,6 +50,7 @@ func main() {
 	flag.DurationVar(&o.drainDelay, "drain-delay", 5*time.Second,
 		"on SIGTERM, how long readiness fails while the server still serves, before it shuts down")
 	flag.DurationVar(&o.warmup, "warmup", 0, "how long the sample startup check fails after start")
+	flag.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", `address of the gRPC health service; in a container use :8081; "" turns it off`)
 	flag.Parse()
 
 	if err := run(context.Background(), o, nil); err != nil {
@@ -63,7 +68,13 @@ func run(ctx context.Context, o options, ready chan<- string) error {
 	d.Subscribe(bus) // readiness fails with a "shutdown" check once the drain starts
 	mon := monitor.New(bus, monitor.WithLogger(slog.Default()))
 	defer mon.Close()
+	f, err := startFleet(bus, mon, o.grpcAddr)
+	if err != nil {
+		return err
+	}
+	defer f.stop()
 	r := chi.NewRouter()
+	r.Handle("/metrics", f.metrics)
 	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "quickstart: probes under /.well-known/heartbeat/")
 	})
