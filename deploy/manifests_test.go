@@ -239,12 +239,16 @@ func TestManifestNumbers(t *testing.T) {
 // manifest's args and sends every probe the manifest defines, the way the
 // kubelet would: HTTP GET on the path and port, or the exec command.
 func TestManifestsProbeTheExampleServer(t *testing.T) {
+	t.Parallel()
 	for _, file := range manifests {
 		t.Run(file, func(t *testing.T) {
+			t.Parallel()
 			d := load(t, file)
 			c := d.Spec.Template.Spec.Containers[0]
 			want := port(t, flags(t, c).addr)
-			addr, proc := startServer(t, c.Args)
+			// These manifests probe over HTTP only; gRPC health, on by default
+			// at a fixed port, is switched off so that servers run side by side.
+			addr, proc := startServer(t, append(append([]string{}, c.Args...), "-grpc-addr="))
 
 			for kind, p := range probes(t, c) {
 				tg := probeTarget(t, c, p)
