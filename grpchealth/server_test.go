@@ -64,7 +64,7 @@ func newFixture(t *testing.T, busOpts []signal.Option, opts ...grpchealth.Option
 }
 
 // serve runs h on a real loopback listener and returns a client of it.
-func serve(t *testing.T, h *grpchealth.Server) healthpb.HealthClient {
+func serve(t testing.TB, h *grpchealth.Server) healthpb.HealthClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
