@@ -1,6 +1,7 @@
 package flight
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -61,7 +62,7 @@ func TestPanicAndGoexitBecomeFaults(t *testing.T) {
 	}{
 		{func(*Call[string]) string { panic("boom") }, "fault: panic: boom"},
 		{func(*Call[string]) string { runtime.Goexit(); return "" }, "fault: exited without returning (runtime.Goexit)"},
-		{func(*Call[string]) string { var m map[string]int; m["x"] = 1; return "" }, "fault: panic: assignment to entry in nil map"},
+		{func(*Call[string]) string { panic(fmt.Errorf("wrapped %w", errors.ErrUnsupported)) }, "fault: panic: wrapped unsupported operation"},
 	} {
 		c, _ := g.Do(nil, tc.fn)
 		<-c.Done()
