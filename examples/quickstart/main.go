@@ -6,6 +6,7 @@
 //
 //	go run ./examples/quickstart
 //	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
+//	open http://127.0.0.1:8080/.well-known/heartbeat/   # the status page; it moves as probes run
 //
 // On SIGTERM or Ctrl-C it drains: readiness fails at once with a "shutdown"
 // check, the server keeps serving for -drain-delay (5s) so that load
@@ -76,9 +77,9 @@ func run(ctx context.Context, o options, ready chan<- string) error {
 	r := chi.NewRouter()
 	r.Handle("/metrics", f.metrics)
 	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "quickstart: probes under /.well-known/heartbeat/")
+		fmt.Fprintln(w, "quickstart: probes and the status page under /.well-known/heartbeat/")
 	})
-	r.Mount(httpapi.DefaultPrefix, httpapi.Router(bus))
+	r.Mount(httpapi.DefaultPrefix, httpapi.Router(bus, httpapi.WithMonitor(mon)))
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

@@ -49,6 +49,11 @@ func TestQuickstartServesEveryProbe(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code, "%s: %v", path, body)
 		assert.Equal(t, true, body["status"], path)
 	}
+	page, err := http.Get("http://" + addr + "/.well-known/heartbeat/")
+	require.NoError(t, err)
+	_ = page.Body.Close()
+	assert.Equal(t, http.StatusOK, page.StatusCode)
+	assert.Contains(t, page.Header.Get("Content-Type"), "text/html", "the status page")
 
 	cancel()
 	select {
