@@ -3,10 +3,12 @@ package elastic_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"testing"
 	"time"
 
 	es8 "github.com/elastic/go-elasticsearch/v8"
+	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/stretchr/testify/require"
 
 	"github.com/oarepo/heartbeat/receivers/elastic"
@@ -69,4 +71,42 @@ func BenchmarkReceiverOnly(b *testing.B) {
 		}
 		cancel()
 	}
+}
+
+// BenchmarkOpenSearch is BenchmarkHealth for OpenSearch through
+// opensearch-go v4: the bare call is the GET /_cluster/health a hand-written
+// check would send with the client's Perform.
+func BenchmarkOpenSearch(b *testing.B) {
+	node := fakees.NewOpenSearch("green", password)
+	b.Cleanup(node.Close)
+	client := newOS4(b, node.URL, fakees.OpenSearchUser, password, clientOpt{}).(*opensearch.Client)
+
+	b.Run("bare Perform", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/_cluster/health?cluster_manager_timeout=750ms", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := client.Perform(req)
+			if err != nil || res.StatusCode != http.StatusOK {
+				b.Fatal(err, res)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			cancel()
+		}
+	})
+	b.Run("receiver", func(b *testing.B) {
+		check := elastic.New(client, elastic.WithFlavor(elastic.OpenSearch))
+		b.ReportAllocs()
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if r := check(ctx); !r.Status {
+				b.Fatal(r.Data)
+			}
+			cancel()
+		}
+	})
 }

@@ -1,10 +1,12 @@
-// Package elastic checks an Elasticsearch cluster through its cluster health
-// API, for heartbeat's readiness (or startup) probe.
+// Package elastic checks an Elasticsearch or OpenSearch cluster through its
+// cluster health API, for heartbeat's readiness (or startup) probe.
 //
 // The receiver talks through Transport, the one-method interface that
-// *elasticsearch.Client of go-elasticsearch v8 and v9 both satisfy, so this
-// package imports neither: users keep whichever client major version their
-// cluster needs.
+// *elasticsearch.Client of go-elasticsearch v8 and v9 and *opensearch.Client
+// of opensearch-go v2 to v4 all satisfy, so this package imports none of
+// them: users keep whichever client their cluster needs. A client whose
+// method has another name (opensearch-go v5 drops Perform) fits through
+// TransportFunc, as a function fits http.Handler through http.HandlerFunc.
 //
 //	es, err := elasticsearch.NewClient(elasticsearch.Config{
 //		Addresses:     []string{"https://es.example.org:9200"},
@@ -18,18 +20,27 @@
 //	}
 //	bus.Subscribe(signal.Readiness, elastic.New(es))
 //
-// The check is GET /_cluster/health. Elasticsearch answers HTTP 200 for red
-// as well as green, so the receiver reads the colour from the body: green is
-// ready, yellow is ready unless WithYellowReady(false), anything else fails.
-// Errors read as one line, "401 security_exception: missing authentication
-// credentials ...", masked by package redact together with whatever
-// credential the transport put on the request.
+// The check is GET /_cluster/health. Both servers answer HTTP 200 for red as
+// well as green, so the receiver reads the colour from the body (in either
+// case: OpenSearch may spell it GREEN): green is ready, yellow is ready
+// unless WithYellowReady(false), anything else fails. Errors read as one
+// line, "401 security_exception: missing authentication credentials ...",
+// masked by package redact together with whatever credential the transport
+// put on that request; the receiver keeps no credential between probes.
+//
+// The two servers name the cluster-manager timeout differently
+// (master_timeout, cluster_manager_timeout), and OpenSearch 2 warns about
+// the old name on every request. WithFlavor says which server it is; without
+// it the receiver learns the flavour from the answers it gets anyway and
+// sends neither name until it knows. See WithFlavor.
+//
 // A shared cluster belongs on readiness, never liveliness: an outage would
 // otherwise restart every pod at once and fix nothing. docs/receivers.md
 // lists the failure modes and the client settings that suit a health check.
 package elastic
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -38,10 +49,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oarepo/heartbeat/internal/backend"
@@ -49,13 +60,23 @@ import (
 	"github.com/oarepo/heartbeat/signal"
 )
 
-// Transport sends one request to Elasticsearch. *elasticsearch.Client of
-// go-elasticsearch v8 and v9 implement it: they fill in the node's address
-// and credentials, so the receiver passes a request with a path only. Any
-// other implementation must do the same.
+// Transport sends one request to the cluster. *elasticsearch.Client of
+// go-elasticsearch v8 and v9 and *opensearch.Client of opensearch-go v4
+// implement it: they fill in the node's address and credentials, so the
+// receiver passes a request with a path only. Any other implementation must
+// do the same.
 type Transport interface {
 	Perform(*http.Request) (*http.Response, error)
 }
+
+// TransportFunc turns a function with Perform's signature into a Transport,
+// for clients whose method has another name, such as opensearch-go v5's:
+//
+//	elastic.New(elastic.TransportFunc(client.Stream))
+type TransportFunc func(*http.Request) (*http.Response, error)
+
+// Perform calls f(r).
+func (f TransportFunc) Perform(r *http.Request) (*http.Response, error) { return f(r) }
 
 // maxBody bounds what the receiver reads of an answer: a health body is
 // under 1 KiB, and a misbehaving proxy must not make a probe read forever.
@@ -70,20 +91,23 @@ func New(t Transport, opts ...Option) signal.Receiver {
 	for _, o := range opts {
 		o(&c.config)
 	}
+	c.flavor.Store(int32(c.config.flavor))
 	c.flight.Addr = c.node
 	return c.run
 }
 
 // check is one receiver's state: its settings, the call in flight, and what
-// earlier requests taught it about the node and its credentials.
+// earlier answers taught it about the node. Its size is fixed: it keeps the
+// node's address and flavour, never a credential, so a transport that signs
+// every request afresh (AWS SigV4) costs nothing per probe.
 type check struct {
 	config
 	t      Transport
 	flight backend.Flight[answer]
+	flavor atomic.Int32 // a Flavor: configured, or learned from answers
 
-	mu      sync.Mutex
-	addr    string   // host:port of the node last asked, for timeout diagnosis
-	learned []string // credentials the transport put on its requests
+	mu   sync.Mutex
+	addr string // host:port of the node last asked, for timeout diagnosis
 }
 
 func (c *check) run(ctx context.Context) signal.Reply {
@@ -101,17 +125,25 @@ func (c *check) run(ctx context.Context) signal.Reply {
 		return c.perform(ctx, target)
 	})
 	if err != nil {
+		// perform has already masked the credentials of its request.
 		return c.reply(start, nil, err)
 	}
 	o := c.judge(a.code, a.body)
+	c.learnFlavor(a, o)
+	if o.err != nil {
+		// An answer's body may repeat the credentials that were sent.
+		o.err = scrubbed(o.err, a.secrets)
+	}
 	return c.reply(start, o.health, o.err)
 }
 
 // target is the request URL, path and query only; the transport adds the
-// node. With a deadline, master_timeout makes a cluster without a master
-// answer 503 in time instead of waiting its default 30 s, and timeout bounds
-// wait_for_status; both get three quarters of the budget so the answer
-// arrives before the probe gives up.
+// node. With a deadline, the cluster-manager timeout makes a cluster without
+// an elected master answer 503 in time instead of waiting its default 30 s,
+// and timeout bounds wait_for_status; both get three quarters of the budget
+// so the answer arrives before the probe gives up. The cluster-manager
+// timeout is named as the flavour names it, and left out while the flavour
+// is unknown: each server refuses or warns about the other's name.
 func (c *check) target(budget time.Duration) *url.URL {
 	u := &url.URL{Path: "/_cluster/health"}
 	if c.index != "" {
@@ -123,7 +155,12 @@ func (c *check) target(budget time.Duration) *url.URL {
 	q := url.Values{}
 	if budget > 0 {
 		server := strconv.FormatInt(max(int64(budget*3/4/time.Millisecond), 1), 10) + "ms"
-		q.Set("master_timeout", server)
+		switch Flavor(c.flavor.Load()) {
+		case Elasticsearch:
+			q.Set("master_timeout", server)
+		case OpenSearch:
+			q.Set("cluster_manager_timeout", server)
+		}
 		if c.waitForStatus != "" {
 			q.Set("timeout", server)
 		}
@@ -142,10 +179,13 @@ type outcome struct {
 	err    error
 }
 
-// answer is what came back over the wire.
+// answer is what came back over the wire, with the credentials the
+// transport put on the request, to mask wherever the answer repeats them.
 type answer struct {
-	code int
-	body []byte
+	code    int
+	body    []byte
+	product string // the X-Elastic-Product header
+	secrets []string
 }
 
 func (c *check) perform(ctx context.Context, target *url.URL) (answer, error) {
@@ -154,12 +194,14 @@ func (c *check) perform(ctx context.Context, target *url.URL) (answer, error) {
 		return answer{}, fmt.Errorf("building the request: %w", err)
 	}
 	res, err := c.t.Perform(req)
-	// The transport has filled in the node and the credentials; remember
-	// them to explain a later timeout and to mask the credentials wherever
-	// an error or a proxy's page repeats them.
-	c.learn(req)
+	// The transport has filled in the node and the credentials: keep the
+	// node to explain a later timeout, and mask this request's credentials
+	// in this call's error now, so that nothing needs to remember them
+	// (the error may also reach a later probe as the previous failure).
+	c.setNode(req)
+	secrets := credentials(req.Header)
 	if err != nil {
-		return answer{}, transportError(target.Path, err)
+		return answer{}, scrubbed(transportError(target.Path, err), secrets)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused, then close.
@@ -168,9 +210,9 @@ func (c *check) perform(ctx context.Context, target *url.URL) (answer, error) {
 	}()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	if err != nil {
-		return answer{}, fmt.Errorf("%d reading the answer: %w", res.StatusCode, err)
+		return answer{}, scrubbed(fmt.Errorf("%d reading the answer: %w", res.StatusCode, err), secrets)
 	}
-	return answer{code: res.StatusCode, body: body}, nil
+	return answer{code: res.StatusCode, body: body, product: res.Header.Get("X-Elastic-Product"), secrets: secrets}, nil
 }
 
 // reply builds the check's reply; h may be nil, err is nil on success.
@@ -180,27 +222,63 @@ func (c *check) reply(start time.Time, h *health, err error) signal.Reply {
 		h.fill(data)
 	}
 	if err != nil {
-		c.mu.Lock()
-		secrets := append(slices.Clone(c.secrets), c.learned...)
-		c.mu.Unlock()
-		data["error"] = redact.Error(err, secrets...)
+		data["error"] = redact.Error(err, c.secrets...)
 	}
 	return signal.Reply{Name: c.name, Status: err == nil, Data: data}
 }
 
-func (c *check) learn(req *http.Request) {
-	host, scheme := req.URL.Host, req.URL.Scheme
-	secrets := credentials(req.Header.Get("Authorization"))
+// setNode keeps the host:port the transport sent req to.
+func (c *check) setNode(req *http.Request) {
+	if req.URL.Host == "" {
+		return
+	}
+	addr := hostPort(req.URL.Host, req.URL.Scheme)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if host != "" {
-		c.addr = hostPort(host, scheme)
+	c.addr = addr
+	c.mu.Unlock()
+}
+
+// learnFlavor settles an unknown flavour from what an answer proves:
+// Elasticsearch names itself in X-Elastic-Product on every authenticated
+// answer (7.14 and later); OpenSearch's health body carries
+// discovered_cluster_manager (2.x) or discovered_master (1.x), and its error
+// for a missing manager has its own type. Anything else (a 401, a proxy's
+// page) proves nothing, and the next answer is asked again.
+func (c *check) learnFlavor(a answer, o outcome) {
+	if Flavor(c.flavor.Load()) != Detect {
+		return
 	}
-	for _, s := range secrets {
-		if s != "" && !slices.Contains(c.learned, s) {
-			c.learned = append(c.learned, s)
-		}
+	learned := Detect
+	switch {
+	case strings.EqualFold(a.product, "Elasticsearch"):
+		learned = Elasticsearch
+	case o.health != nil && (o.health.DiscoveredClusterManager != nil || o.health.DiscoveredMaster != nil):
+		learned = OpenSearch
+	case o.health == nil && a.code == http.StatusServiceUnavailable &&
+		bytes.Contains(a.body, []byte("cluster_manager_not_discovered_exception")):
+		learned = OpenSearch
 	}
+	if learned != Detect {
+		c.flavor.CompareAndSwap(int32(Detect), int32(learned))
+	}
+}
+
+// scrubbedError is an error whose text has had a request's credentials
+// masked; it unwraps to the original, so errors.Is still sees the cause.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubbed masks secrets in err's text. With no secrets it returns err.
+func scrubbed(err error, secrets []string) error {
+	if len(secrets) == 0 {
+		return err
+	}
+	return &scrubbedError{msg: redact.Error(err, secrets...), err: err}
 }
 
 // node is the host:port of the node last asked, or "" before the first
@@ -211,21 +289,37 @@ func (c *check) node() string {
 	return c.addr
 }
 
-// credentials are the secrets in an Authorization value: the key of
-// ApiKey, the token of Bearer, and for Basic both the encoded pair and the
-// password in it.
-func credentials(auth string) []string {
-	scheme, value, ok := strings.Cut(auth, " ")
-	if !ok {
-		return nil
+// credentials are the secrets a transport put on a request: from the
+// Authorization value, the key of ApiKey, the token of Bearer, for Basic
+// both the encoded pair and the password in it, and for parameterised
+// schemes such as AWS SigV4 the whole value and its Credential and
+// Signature; and the AWS session token, which travels in a header of its
+// own.
+func credentials(h http.Header) []string {
+	var out []string
+	if tok := h.Get("X-Amz-Security-Token"); tok != "" {
+		out = append(out, tok)
 	}
+	scheme, value, ok := strings.Cut(h.Get("Authorization"), " ")
+	if !ok || value == "" {
+		return out
+	}
+	out = append(out, value)
 	if strings.EqualFold(scheme, "Basic") {
 		if raw, err := base64.StdEncoding.DecodeString(value); err == nil {
-			_, pw, _ := strings.Cut(string(raw), ":")
-			return []string{value, pw}
+			if _, pw, ok := strings.Cut(string(raw), ":"); ok && pw != "" {
+				out = append(out, pw)
+			}
+		}
+		return out
+	}
+	for _, param := range strings.Split(value, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(param), "=")
+		if ok && v != "" && (strings.EqualFold(k, "Signature") || strings.EqualFold(k, "Credential")) {
+			out = append(out, v)
 		}
 	}
-	return []string{value}
+	return out
 }
 
 func hostPort(host, scheme string) string {

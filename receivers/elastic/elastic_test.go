@@ -62,11 +62,11 @@ var fakeCases = []fakeCase{
 	{name: "unavailable colour fails", status: "unavailable", wantErr: `cluster status is "unavailable"`, wantClusterStatus: "unavailable"},
 	{
 		name: "missing credentials", status: "green", noAuth: true,
-		wantErr: "401 security_exception: missing authentication credentials for REST request [/_cluster/health?",
+		wantErr: "401 security_exception: missing authentication credentials for REST request [/_cluster/health",
 	},
 	{
 		name: "wrong password", status: "green", user: fakees.User, password: wrongPassword,
-		wantErr: "401 security_exception: unable to authenticate user [elastic] for REST request [/_cluster/health?",
+		wantErr: "401 security_exception: unable to authenticate user [elastic] for REST request [/_cluster/health",
 	},
 	{
 		name: "no monitor privilege", status: "green", fault: fakees.Forbidden,
@@ -187,6 +187,8 @@ func assertNoSecret(t *testing.T, r signal.Reply) {
 // TestRequest checks what the receiver asks for: server-side timeouts
 // derived from the probe deadline, so a masterless cluster or an unmet
 // wait_for_status answers before the probe gives up, and none without one.
+// Until an answer has shown the flavour, no cluster-manager timeout is sent:
+// each server refuses or warns about the other's name for it.
 func TestRequest(t *testing.T) {
 	srv := fakees.New("green", "")
 	t.Cleanup(srv.Close)
@@ -194,15 +196,19 @@ func TestRequest(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	require.True(t, elastic.New(tr)(ctx).Status)
-	require.True(t, elastic.New(tr, elastic.WithIndex("records-*"), elastic.WithWaitForStatus("yellow"))(ctx).Status)
-	require.True(t, elastic.New(tr)(context.Background()).Status)
+	detect := elastic.New(tr)
+	require.True(t, detect(ctx).Status)
+	require.True(t, detect(ctx).Status)
+	require.True(t, elastic.New(tr, elastic.WithFlavor(elastic.Elasticsearch), elastic.WithIndex("records-*"),
+		elastic.WithWaitForStatus("yellow"))(ctx).Status)
+	require.True(t, elastic.New(tr, elastic.WithFlavor(elastic.Elasticsearch))(context.Background()).Status)
 
 	reqs := srv.Requests()
-	require.Len(t, reqs, 3)
-	assert.Regexp(t, `^/_cluster/health\?master_timeout=7[0-9]{2}ms$`, reqs[0])
-	assert.Regexp(t, `^/_cluster/health/records-\*\?master_timeout=7[0-9]{2}ms&timeout=7[0-9]{2}ms&wait_for_status=yellow$`, reqs[1])
-	assert.Equal(t, "/_cluster/health", reqs[2])
+	require.Len(t, reqs, 4)
+	assert.Equal(t, "/_cluster/health", reqs[0], "the flavour is not known yet")
+	assert.Regexp(t, `^/_cluster/health\?master_timeout=7[0-9]{2}ms$`, reqs[1], "learned from X-Elastic-Product")
+	assert.Regexp(t, `^/_cluster/health/records-\*\?master_timeout=7[0-9]{2}ms&timeout=7[0-9]{2}ms&wait_for_status=yellow$`, reqs[2])
+	assert.Equal(t, "/_cluster/health", reqs[3], "no deadline, no server-side timeout")
 }
 
 // TestRetrySettings measures how often one probe asks a masterless

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/opensearch-project/opensearch-go/v4"
 
 	"github.com/oarepo/heartbeat/receivers/elastic"
 	"github.com/oarepo/heartbeat/receivers/elastic/internal/fakees"
@@ -81,4 +82,46 @@ func ExampleWithWaitForStatus() {
 	r := check(ctx)
 	fmt.Println(r.Status, r.Data["error"])
 	// Output: false 408 timed out waiting for cluster status green; it is yellow
+}
+
+// OpenSearch through opensearch-go v4, the flavour named so the first probe
+// already sends cluster_manager_timeout. The node is the package's fake
+// OpenSearch 2 node.
+func Example_openSearch() {
+	node := fakees.NewOpenSearch("green", "S3cr3t-os-pw")
+	defer node.Close()
+
+	client, err := opensearch.NewClient(opensearch.Config{
+		Addresses:     []string{node.URL},
+		Username:      "admin",
+		Password:      "S3cr3t-os-pw",
+		RetryOnStatus: []int{502, 504},
+	})
+	if err != nil {
+		fmt.Println(redact.Error(err, "S3cr3t-os-pw"))
+		return
+	}
+	check := elastic.New(client, elastic.WithName("opensearch"), elastic.WithFlavor(elastic.OpenSearch))
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := check(ctx)
+	fmt.Println(r.Name, r.Status, r.Data["cluster_status"], r.Data["discovered_cluster_manager"], node.Deprecations())
+	// Output: opensearch true green true 0
+}
+
+// A client whose method has Perform's signature under another name fits
+// through TransportFunc; here opensearch-go v4's Stream, the method v5
+// keeps when it drops Perform.
+func ExampleTransportFunc() {
+	node := fakees.NewOpenSearch("yellow", "")
+	defer node.Close()
+	client, _ := opensearch.NewClient(opensearch.Config{Addresses: []string{node.URL}})
+
+	check := elastic.New(elastic.TransportFunc(client.Stream))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r := check(ctx)
+	fmt.Println(r.Status, r.Data["cluster_status"])
+	// Output: true yellow
 }

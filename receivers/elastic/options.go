@@ -4,6 +4,7 @@ package elastic
 type Option func(*config)
 
 type config struct {
+	flavor        Flavor
 	name          string
 	index         string
 	yellowReady   bool
@@ -15,8 +16,50 @@ func defaults() config {
 	return config{name: "elasticsearch", yellowReady: true}
 }
 
+// Flavor is the kind of server behind the transport.
+type Flavor int32
+
+// The flavours. The zero Flavor is Detect.
+const (
+	// Detect learns the flavour from the answers the check gets anyway, at
+	// no extra request: X-Elastic-Product on Elasticsearch's answers,
+	// discovered_cluster_manager in OpenSearch's health body. Until an
+	// answer tells, the check sends no cluster-manager timeout, so a
+	// cluster without an elected master makes those first probes time out
+	// instead of answering 503.
+	Detect Flavor = iota
+	// Elasticsearch sends master_timeout.
+	Elasticsearch
+	// OpenSearch sends cluster_manager_timeout, the name OpenSearch 2 and
+	// later use; master_timeout would add a deprecation warning to every
+	// probe's answer and a line to the cluster's deprecation log.
+	OpenSearch
+)
+
+// String returns the flavour's name.
+func (f Flavor) String() string {
+	switch f {
+	case Elasticsearch:
+		return "elasticsearch"
+	case OpenSearch:
+		return "opensearch"
+	}
+	return "detect"
+}
+
+// WithFlavor says which server the transport talks to, so the first probe
+// already speaks its dialect. The default is Detect. Name it when you know
+// it: a client from opensearch-go means OpenSearch, one from
+// go-elasticsearch means Elasticsearch (it refuses anything else). An
+// OpenSearch 1.x cluster wants Elasticsearch, as it only knows
+// master_timeout.
+func WithFlavor(f Flavor) Option {
+	return func(c *config) { c.flavor = f }
+}
+
 // WithName sets the check's name in the probe response. The default is
-// "elasticsearch", the name the Python library used.
+// "elasticsearch", the name the Python library used, also for OpenSearch:
+// call WithName("opensearch") if you prefer.
 func WithName(name string) Option {
 	return func(c *config) { c.name = name }
 }
@@ -49,8 +92,9 @@ func WithWaitForStatus(status string) Option {
 }
 
 // WithSecrets adds strings to mask in error messages, for credentials the
-// receiver cannot see. It learns the password, API key or token the
-// transport puts on each request by itself; the default is nothing more.
+// receiver cannot see. The password, API key, token or signature the
+// transport puts on a request is masked in that request's errors without
+// being named here, and forgotten afterwards; the default is nothing more.
 func WithSecrets(secrets ...string) Option {
 	return func(c *config) { c.secrets = append(c.secrets, secrets...) }
 }

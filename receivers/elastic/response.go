@@ -18,6 +18,22 @@ type health struct {
 	NumberOfNodes       int     `json:"number_of_nodes"`
 	UnassignedShards    int     `json:"unassigned_shards"`
 	ActiveShardsPercent float64 `json:"active_shards_percent_as_number"`
+	// OpenSearch only: discovered_master (1.x, deprecated in 2.0) and
+	// discovered_cluster_manager (2.0 and later).
+	DiscoveredMaster         *bool `json:"discovered_master"`
+	DiscoveredClusterManager *bool `json:"discovered_cluster_manager"`
+}
+
+// discovered is whether a cluster manager is known, and whether the answer
+// says at all (Elasticsearch does not).
+func (h *health) discovered() (found, known bool) {
+	switch {
+	case h.DiscoveredClusterManager != nil:
+		return *h.DiscoveredClusterManager, true
+	case h.DiscoveredMaster != nil:
+		return *h.DiscoveredMaster, true
+	}
+	return false, false
 }
 
 // fill adds the health to reply data. The colour goes under cluster_status
@@ -28,9 +44,12 @@ func (h *health) fill(data map[string]any) {
 	data["number_of_nodes"] = h.NumberOfNodes
 	data["unassigned_shards"] = h.UnassignedShards
 	data["active_shards_percent"] = h.ActiveShardsPercent
+	if found, known := h.discovered(); known {
+		data["discovered_cluster_manager"] = found
+	}
 }
 
-// judge maps an answer to the check's outcome. Elasticsearch answers 200 for
+// judge maps an answer to the check's outcome. Both servers answer 200 for
 // red as well as green, so the colour decides, not the HTTP status.
 func (c config) judge(code int, body []byte) outcome {
 	switch {
@@ -38,6 +57,9 @@ func (c config) judge(code int, body []byte) outcome {
 		h, err := decodeHealth(body)
 		if err != nil {
 			return outcome{err: fmt.Errorf("%d but the body is not cluster health: %w", code, err)}
+		}
+		if found, known := h.discovered(); known && !found {
+			return outcome{health: h, err: fmt.Errorf("cluster status is %s but no cluster manager is discovered", h.Status)}
 		}
 		switch {
 		case h.Status == "green", h.Status == "yellow" && c.yellowReady:
@@ -65,10 +87,12 @@ func decodeHealth(body []byte) (*health, error) {
 	if h.Status == "" {
 		return nil, errors.New(`no "status" field`)
 	}
+	// OpenSearch's specification allows GREEN as well as green.
+	h.Status = strings.ToLower(h.Status)
 	return &h, nil
 }
 
-// errorFromBody turns an Elasticsearch error answer into one line:
+// errorFromBody turns an error answer into one line:
 // "401 security_exception: missing authentication credentials ...". An
 // answer that is not an Elasticsearch error (a proxy's HTML page) is shown
 // by its HTTP status and the start of its body.

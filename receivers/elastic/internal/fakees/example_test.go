@@ -23,3 +23,19 @@ func ExampleNew() {
 	fmt.Println(resp.StatusCode, resp.Header.Get("X-Elastic-Product"), node.Hits())
 	// Output: 200 Elasticsearch 1
 }
+
+func ExampleNewOpenSearch() {
+	node := fakees.NewOpenSearch("green", "") // security plugin off
+	defer node.Close()
+
+	resp, err := http.Get(node.URL + "/_cluster/health?master_timeout=1s")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	// No product header, and a deprecation warning for master_timeout.
+	fmt.Println(resp.StatusCode, resp.Header.Get("X-Elastic-Product") == "", node.Deprecations())
+	// Output: 200 true 1
+}

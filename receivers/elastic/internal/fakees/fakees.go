@@ -1,18 +1,31 @@
-// Package fakees is an in-process Elasticsearch stand-in for the elastic
-// receiver's tests. No Elasticsearch can run where these tests run, so the
-// server reproduces, byte for byte where it matters, what a real node answers
-// on the few endpoints a health check touches: the product and content-type
-// headers (absent on 401, as on a real node), HTTP 200 for green, yellow and
-// red alike, the security_exception and master_not_discovered_exception
-// bodies, 408 for an unmet wait_for_status, and the faults a health check
-// must survive: a hang, a dropped connection and a server that is not
-// Elasticsearch at all.
+// Package fakees is an in-process Elasticsearch and OpenSearch stand-in for
+// the elastic receiver's tests. Neither server can run where these tests run,
+// so the fake reproduces, byte for byte where it matters, what a real node
+// answers on the few endpoints a health check touches.
+//
+// As Elasticsearch 8 (New): the product and content-type headers (absent on
+// 401, as on a real node), HTTP 200 for green, yellow and red alike, the
+// security_exception and master_not_discovered_exception bodies, 408 for an
+// unmet wait_for_status, and 400 for a query parameter it does not know,
+// such as OpenSearch's cluster_manager_timeout.
+//
+// As OpenSearch 2 (NewOpenSearch), after opensearch-api-specification and
+// the OpenSearch sources: no X-Elastic-Product header,
+// version.distribution "opensearch" on GET /, discovered_master and
+// discovered_cluster_manager in the health body, a 299 Warning header for
+// the deprecated master_timeout (and a 400 when both timeouts are sent),
+// cluster_manager_not_discovered_exception, and the security plugin's
+// plain-text 401 and its "no permissions for" 403.
+//
+// Both share the faults a health check must survive: a hang, a dropped
+// connection and a server that is not Elasticsearch at all.
 package fakees
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -37,7 +50,7 @@ const (
 	// lacks the monitor cluster privilege.
 	Forbidden Fault = "forbidden"
 	// NotElasticsearch answers a healthy 200 without X-Elastic-Product, as
-	// OpenSearch or a header-stripping proxy does.
+	// a header-stripping proxy in front of Elasticsearch does.
 	NotElasticsearch Fault = "not-elasticsearch"
 	// Hang never answers; it returns only when the client gives up (the
 	// request context ends) or the server closes, so it cannot hang a test.
@@ -50,8 +63,23 @@ const (
 // Default identity of the fake cluster.
 const (
 	ClusterName = "testcluster"
-	User        = "elastic"
+	// User is the user basic authentication accepts on Elasticsearch.
+	User = "elastic"
+	// OpenSearchUser is the user basic authentication accepts on
+	// OpenSearch, the security plugin's default administrator.
+	OpenSearchUser = "admin"
+	// OpenSearchVersion is the version an OpenSearch node reports.
+	OpenSearchVersion = "2.19.1"
 )
+
+// MasterTimeoutDeprecation is the warning OpenSearch 2 logs and sends in a
+// Warning header for every request that uses master_timeout.
+const MasterTimeoutDeprecation = "Deprecated parameter [master_timeout] used. To promote inclusive language, " +
+	"please use [cluster_manager_timeout] instead. It will be unsupported in a future major version."
+
+// openSearchBuildHash is the build hash of OpenSearchVersion, which the
+// node puts into GET / and into its Warning headers.
+const openSearchBuildHash = "fd9a9d90df25bea1af2c6a85039692e815b894f5"
 
 // Server is a running fake node. Set its fields before the first request;
 // read Hits and Requests at any time.
@@ -66,12 +94,17 @@ type Server struct {
 	Password string
 	// Fault is the misbehaviour of GET /_cluster/health.
 	Fault Fault
+	// UpperCase makes an OpenSearch node spell the colour in capitals
+	// (GREEN), which its specification allows.
+	UpperCase bool
 
-	hits     atomic.Int64
-	mu       sync.Mutex
-	requests []string
-	closing  chan struct{}
-	once     sync.Once
+	openSearch   bool
+	hits         atomic.Int64
+	deprecations atomic.Int64
+	mu           sync.Mutex
+	requests     []string
+	closing      chan struct{}
+	once         sync.Once
 }
 
 // New starts a fake node reporting status, with security enabled when
@@ -81,6 +114,19 @@ func New(status, password string) *Server {
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
+
+// NewOpenSearch starts a fake OpenSearch 2 node reporting status, with the
+// security plugin's basic authentication for OpenSearchUser when password is
+// not empty. Close it when done.
+func NewOpenSearch(status, password string) *Server {
+	s := &Server{Status: status, Password: password, openSearch: true, closing: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Deprecations returns how many requests used a deprecated parameter: on
+// OpenSearch, each is a line in the node's deprecation log.
+func (s *Server) Deprecations() int { return int(s.deprecations.Load()) }
 
 // Close releases any hanging handler, then stops the server.
 func (s *Server) Close() {
@@ -111,13 +157,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.authenticate(w, r) {
 		return
 	}
+	if isHealth && !s.parameters(w, r) {
+		return
+	}
 	switch {
 	case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		s.info(w, r)
 	case isHealth && r.Method == http.MethodGet:
 		s.health(w, r)
 	default:
-		writeJSON(w, http.StatusMethodNotAllowed, true, errorBody(http.StatusMethodNotAllowed, "illegal_argument_exception",
+		s.writeJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed, "illegal_argument_exception",
 			fmt.Sprintf("Incorrect HTTP method for uri [%s] and method [%s]", r.URL.RequestURI(), r.Method)))
 	}
 }
@@ -130,6 +179,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	user, pass, ok := r.BasicAuth()
+	if s.openSearch {
+		if ok && user == OpenSearchUser && pass == s.Password {
+			return true
+		}
+		// The security plugin's basic authenticator challenges with its
+		// own realm and a plain-text body, whatever was wrong.
+		w.Header().Set("WWW-Authenticate", `Basic realm="OpenSearch Security"`)
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, "Unauthorized")
+		return false
+	}
 	if ok && user == User && pass == s.Password {
 		return true
 	}
@@ -146,7 +207,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		"reason": reason,
 		"header": map[string]any{"WWW-Authenticate": challenges},
 	}
-	writeJSON(w, http.StatusUnauthorized, false, map[string]any{
+	writeJSONProduct(w, http.StatusUnauthorized, false, map[string]any{
 		"error": map[string]any{
 			"root_cause": []any{cause},
 			"type":       "security_exception",
@@ -158,13 +219,58 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// parameters answers, as the node would, a health request whose
+// cluster-manager timeout it rejects, and reports whether the request may go
+// on. Elasticsearch refuses a parameter it does not know; OpenSearch refuses
+// both spellings at once and warns about the deprecated one.
+func (s *Server) parameters(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	_, master := q["master_timeout"]
+	_, manager := q["cluster_manager_timeout"]
+	switch {
+	case !s.openSearch && manager:
+		s.writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "illegal_argument_exception",
+			"request ["+r.URL.Path+"] contains unrecognized parameter: [cluster_manager_timeout]"))
+		return false
+	case s.openSearch && master && manager:
+		s.writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "parse_exception",
+			"Please only use one of the request parameters [master_timeout, cluster_manager_timeout]."))
+		return false
+	case s.openSearch && master:
+		s.deprecations.Add(1)
+		w.Header().Add("Warning", "299 OpenSearch-"+OpenSearchVersion+"-"+openSearchBuildHash+
+			` "`+MasterTimeoutDeprecation+`"`)
+	}
+	return true
+}
+
 func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
-		setHeaders(w, true)
+		s.setHeaders(w)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	writeJSON(w, http.StatusOK, true, map[string]any{
+	if s.openSearch {
+		s.writeJSON(w, http.StatusOK, map[string]any{
+			"name":         "opensearch-node1",
+			"cluster_name": ClusterName,
+			"cluster_uuid": "fV9aC5dXRvKx0yJ2q1m0aw",
+			"version": map[string]any{
+				"distribution":                        "opensearch",
+				"number":                              OpenSearchVersion,
+				"build_type":                          "tar",
+				"build_hash":                          openSearchBuildHash,
+				"build_date":                          "2025-02-27T01:22:24.665339607Z",
+				"build_snapshot":                      false,
+				"lucene_version":                      "9.12.1",
+				"minimum_wire_compatibility_version":  "7.10.0",
+				"minimum_index_compatibility_version": "7.0.0",
+			},
+			"tagline": "The OpenSearch Project: https://opensearch.org/",
+		})
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{
 		"name":         "node-1",
 		"cluster_name": ClusterName,
 		"cluster_uuid": "wXq3yKCBQZ2nnNO3j3YpZQ",
@@ -186,10 +292,14 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	switch s.Fault {
 	case NoMaster:
-		writeJSON(w, http.StatusServiceUnavailable, true, map[string]any{
+		typ := "master_not_discovered_exception"
+		if s.openSearch {
+			typ = "cluster_manager_not_discovered_exception"
+		}
+		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{
 			"error": map[string]any{
-				"root_cause": []any{map[string]any{"type": "master_not_discovered_exception", "reason": nil}},
-				"type":       "master_not_discovered_exception",
+				"root_cause": []any{map[string]any{"type": typ, "reason": nil}},
+				"type":       typ,
 				"reason":     nil,
 			},
 			"status": http.StatusServiceUnavailable,
@@ -198,7 +308,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	case Forbidden:
 		reason := "action [cluster:monitor/health] is unauthorized for user [" + User + "] with effective roles [], " +
 			"this action is granted by the cluster privileges [monitor,manage,all]"
-		writeJSON(w, http.StatusForbidden, true, errorBody(http.StatusForbidden, "security_exception", reason))
+		if s.openSearch {
+			reason = "no permissions for [cluster:monitor/health] and User [name=" + OpenSearchUser +
+				", backend_roles=[], requestedTenant=null]"
+		}
+		s.writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, "security_exception", reason))
 		return
 	case Hang:
 		select {
@@ -237,7 +351,20 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 		code, timedOut = http.StatusRequestTimeout, true
 	}
-	writeJSON(w, code, s.Fault != NotElasticsearch, healthBody(s.Status, timedOut))
+	body := healthBody(s.Status, timedOut)
+	if s.openSearch {
+		// 2.x sends the deprecated field beside its replacement.
+		body["discovered_master"] = true
+		body["discovered_cluster_manager"] = true
+		if s.UpperCase {
+			body["status"] = strings.ToUpper(s.Status)
+		}
+	}
+	if s.Fault == NotElasticsearch {
+		writeJSONProduct(w, code, false, body)
+		return
+	}
+	s.writeJSON(w, code, body)
 }
 
 // healthBody is the cluster health of a one-node cluster holding one index
@@ -281,16 +408,38 @@ func errorBody(code int, typ, reason string) map[string]any {
 	}
 }
 
-func setHeaders(w http.ResponseWriter, product bool) {
+// setHeaders sets the headers of an authenticated answer: Elasticsearch
+// names its product, OpenSearch does not and adds a charset.
+func (s *Server) setHeaders(w http.ResponseWriter) {
+	if s.openSearch {
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		return
+	}
+	setESHeaders(w, true)
+}
+
+func setESHeaders(w http.ResponseWriter, product bool) {
 	w.Header().Set("Content-Type", "application/json")
 	if product {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, product bool, body any) {
-	setHeaders(w, product)
+func (s *Server) writeJSON(w http.ResponseWriter, code int, body any) {
+	s.setHeaders(w)
 	w.WriteHeader(code)
+	encode(w, body)
+}
+
+// writeJSONProduct writes an Elasticsearch answer with or without the
+// product header.
+func writeJSONProduct(w http.ResponseWriter, code int, product bool, body any) {
+	setESHeaders(w, product)
+	w.WriteHeader(code)
+	encode(w, body)
+}
+
+func encode(w http.ResponseWriter, body any) {
 	bw := bufio.NewWriter(w)
 	_ = json.NewEncoder(bw).Encode(body)
 	_ = bw.Flush()

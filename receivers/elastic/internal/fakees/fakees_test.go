@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +152,139 @@ func TestFaults(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF)
 	assert.Equal(t, 1, srv.Hits())
 	assert.Equal(t, []string{"/_cluster/health"}, srv.Requests())
+}
+
+// TestFaithfulOpenSearch pins the OpenSearch mode to what an OpenSearch 2
+// node sends, after opensearch-api-specification (cluster.health, info)
+// and the OpenSearch and security plugin sources.
+func TestFaithfulOpenSearch(t *testing.T) {
+	cases := []struct {
+		name        string
+		status      string
+		upper       bool
+		fault       fakees.Fault
+		path        string
+		auth        bool
+		wantCode    int
+		wantType    string // Content-Type
+		wantWarning string // substring of the Warning header; "" means none
+		wantBody    string // exact JSON or text, if set
+		check       func(t *testing.T, h http.Header, body map[string]any)
+	}{
+		{
+			name: "info", status: "green", path: "/", auth: true, wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, _ http.Header, b map[string]any) {
+				v := b["version"].(map[string]any)
+				assert.Equal(t, "opensearch", v["distribution"])
+				assert.Equal(t, fakees.OpenSearchVersion, v["number"])
+				assert.Equal(t, "The OpenSearch Project: https://opensearch.org/", b["tagline"])
+				for _, k := range []string{"build_date", "build_hash", "build_snapshot", "build_type", "lucene_version",
+					"minimum_index_compatibility_version", "minimum_wire_compatibility_version"} {
+					assert.Contains(t, v, k, "required by OpenSearchVersionInfo")
+				}
+			},
+		},
+		{
+			name: "green", status: "green", path: "/_cluster/health?cluster_manager_timeout=30s", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, h http.Header, b map[string]any) {
+				healthIs("green", false)(t, h, b)
+				assert.Equal(t, true, b["discovered_cluster_manager"])
+				assert.Equal(t, true, b["discovered_master"])
+			},
+		},
+		{
+			name: "RED in capitals is 200", status: "red", upper: true, path: "/_cluster/health", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8", check: healthIs("RED", false),
+		},
+		{
+			name: "master_timeout warns", status: "green", path: "/_cluster/health?master_timeout=30s", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8",
+			wantWarning: `299 OpenSearch-` + fakees.OpenSearchVersion + `-`,
+			check:       healthIs("green", false),
+		},
+		{
+			name: "both timeouts refused", status: "green", path: "/_cluster/health?master_timeout=1s&cluster_manager_timeout=1s", auth: true,
+			wantCode: 400, wantType: "application/json; charset=UTF-8",
+			wantBody: `{"error":{"root_cause":[{"type":"parse_exception","reason":"Please only use one of the request parameters [master_timeout, cluster_manager_timeout]."}],"type":"parse_exception","reason":"Please only use one of the request parameters [master_timeout, cluster_manager_timeout]."},"status":400}`,
+		},
+		{
+			name: "security plugin 401", status: "green", path: "/_cluster/health", wantCode: 401,
+			wantType: "text/plain; charset=UTF-8", wantBody: "Unauthorized",
+			check: func(t *testing.T, h http.Header, _ map[string]any) {
+				assert.Equal(t, []string{`Basic realm="OpenSearch Security"`}, h.Values("WWW-Authenticate"))
+			},
+		},
+		{
+			name: "no cluster manager", status: "green", fault: fakees.NoMaster, path: "/_cluster/health", auth: true,
+			wantCode: 503, wantType: "application/json; charset=UTF-8",
+			wantBody: `{"error":{"root_cause":[{"type":"cluster_manager_not_discovered_exception","reason":null}],"type":"cluster_manager_not_discovered_exception","reason":null},"status":503}`,
+		},
+		{
+			name: "no permission", status: "green", fault: fakees.Forbidden, path: "/_cluster/health", auth: true,
+			wantCode: 403, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, _ http.Header, b map[string]any) {
+				assert.Equal(t, "no permissions for [cluster:monitor/health] and User [name=admin, backend_roles=[], requestedTenant=null]",
+					b["error"].(map[string]any)["reason"])
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakees.NewOpenSearch(tc.status, password)
+			srv.Fault, srv.UpperCase = tc.fault, tc.upper
+			t.Cleanup(srv.Close)
+			req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+			require.NoError(t, err)
+			if tc.auth {
+				req.SetBasicAuth(fakees.OpenSearchUser, password)
+			}
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer func() { _ = res.Body.Close() }()
+			raw, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+
+			assert.Equal(t, tc.wantCode, res.StatusCode)
+			assert.Equal(t, tc.wantType, res.Header.Get("Content-Type"))
+			assert.Empty(t, res.Header.Values("X-Elastic-Product"), "OpenSearch never names a product")
+			if tc.wantWarning != "" {
+				assert.Contains(t, res.Header.Get("Warning"), tc.wantWarning)
+				assert.Contains(t, res.Header.Get("Warning"), `"`+fakees.MasterTimeoutDeprecation+`"`)
+				assert.Equal(t, 1, srv.Deprecations())
+			} else {
+				assert.Empty(t, res.Header.Values("Warning"))
+				assert.Zero(t, srv.Deprecations())
+			}
+			switch {
+			case tc.wantBody != "" && tc.wantType == "text/plain; charset=UTF-8":
+				assert.Equal(t, tc.wantBody, string(raw))
+			case tc.wantBody != "":
+				assert.JSONEq(t, tc.wantBody, string(raw))
+			}
+			if tc.check != nil {
+				var body map[string]any
+				if strings.HasPrefix(tc.wantType, "application/json") {
+					require.NoError(t, json.Unmarshal(raw, &body))
+				}
+				tc.check(t, res.Header, body)
+			}
+		})
+	}
+}
+
+// TestElasticsearchRefusesClusterManagerTimeout: Elasticsearch rejects a
+// query parameter it does not know, which is why the receiver never guesses
+// OpenSearch's.
+func TestElasticsearchRefusesClusterManagerTimeout(t *testing.T) {
+	srv := fakees.New("green", "")
+	t.Cleanup(srv.Close)
+	res, err := http.Get(srv.URL + "/_cluster/health?cluster_manager_timeout=1s")
+	require.NoError(t, err)
+	defer func() { _ = res.Body.Close() }()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	assert.Equal(t, 400, res.StatusCode)
+	assert.Equal(t, "Elasticsearch", res.Header.Get("X-Elastic-Product"))
+	assert.JSONEq(t, `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"request [/_cluster/health] contains unrecognized parameter: [cluster_manager_timeout]"}],"type":"illegal_argument_exception","reason":"request [/_cluster/health] contains unrecognized parameter: [cluster_manager_timeout]"},"status":400}`, string(raw))
 }
