@@ -75,13 +75,14 @@ func BenchmarkReceiverOnly(b *testing.B) {
 
 // BenchmarkOpenSearch is BenchmarkHealth for OpenSearch through
 // opensearch-go v4: the bare call is the GET /_cluster/health a hand-written
-// check would send with the client's Perform.
+// check would send with the client's Stream, and the receiver uses the same
+// method through TransportFunc.
 func BenchmarkOpenSearch(b *testing.B) {
 	node := fakees.NewOpenSearch("green", password)
 	b.Cleanup(node.Close)
 	client := newOS4(b, node.URL, fakees.OpenSearchUser, password, clientOpt{}).(*opensearch.Client)
 
-	b.Run("bare Perform", func(b *testing.B) {
+	b.Run("bare Stream", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -89,7 +90,7 @@ func BenchmarkOpenSearch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			res, err := client.Perform(req)
+			res, err := client.Stream(req)
 			if err != nil || res.StatusCode != http.StatusOK {
 				b.Fatal(err, res)
 			}
@@ -99,7 +100,7 @@ func BenchmarkOpenSearch(b *testing.B) {
 		}
 	})
 	b.Run("receiver", func(b *testing.B) {
-		check := elastic.New(client, elastic.WithFlavor(elastic.OpenSearch))
+		check := elastic.New(elastic.TransportFunc(client.Stream), elastic.WithFlavor(elastic.OpenSearch))
 		b.ReportAllocs()
 		for b.Loop() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
