@@ -290,7 +290,9 @@ func startServer(t *testing.T, args []string) (string, *exec.Cmd) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 
-	args = append(append([]string{}, args...), "-addr="+addr) // the last -addr wins
+	// gRPC health off unless args turn it on (the last of a flag wins): its
+	// fixed default port would clash between runs; and the free -addr last.
+	args = append(append([]string{"-grpc-addr="}, args...), "-addr="+addr)
 	cmd := exec.Command(bin.quickstart, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	require.NoError(t, cmd.Start())
@@ -310,6 +312,7 @@ func startServer(t *testing.T, args []string) (string, *exec.Cmd) {
 		}
 		select {
 		case err := <-exited:
+			exited <- err // for the cleanup, which waits for it
 			t.Fatalf("the quickstart exited with %v before it listened", err)
 		default:
 		}
