@@ -29,11 +29,11 @@ type Flight[T any] struct {
 	group flight.Group[outcome[T]]
 }
 
-// outcome is what one backend call returned, and the context it ran with.
+// outcome is what one backend call returned, and which Do started it.
 type outcome[T any] struct {
 	val T
 	err error
-	ctx context.Context
+	by  *byte
 }
 
 type call[T any] = flight.Call[outcome[T]]
@@ -55,7 +55,8 @@ const (
 // how long it waited and, when it can, why.
 func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
-	c := f.start(ctx, fn)
+	me := new(byte) // tells the calls this Do started from those it joined
+	c := f.start(ctx, fn, me)
 
 	// Shortly before the deadline, spend what is left on a plain TCP dial
 	// to the server: it tells a refused port from a silent server.
@@ -71,6 +72,7 @@ func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error))
 	var (
 		cause chan string
 		zero  T
+		asked bool // whether we asked again after a joined call failed
 	)
 	for {
 		select {
@@ -84,11 +86,13 @@ func (f *Flight[T]) Do(ctx context.Context, fn func(context.Context) (T, error))
 				// did; say it the same way either way.
 				return zero, f.timeout(ctx, c, start, found(cause))
 			}
-			if isContextErr(out.err) && out.ctx != ctx {
-				// The joined call ran out of its own caller's time, not
-				// ours: that says nothing about the server, so ask
-				// again with our context.
-				c = f.start(ctx, fn)
+			if out.err != nil && out.by != me && !asked {
+				// The joined call failed for an earlier caller: it ran out
+				// of that caller's time, or met an outage that may be
+				// over (a connection cut before a restart). Ask once more
+				// with our context; that call, too, is the only one.
+				asked = true
+				c = f.start(ctx, fn, me)
 				continue
 			}
 			return out.val, out.err
@@ -146,10 +150,10 @@ func (f *Flight[T]) timeout(ctx context.Context, c *call[T], start time.Time, ca
 }
 
 // start returns the call in flight, starting one with ctx if there is none.
-func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, error)) *call[T] {
+func (f *Flight[T]) start(ctx context.Context, fn func(context.Context) (T, error), by *byte) *call[T] {
 	c, _ := f.group.Do(nil, func(*call[T]) outcome[T] {
 		v, err := fn(ctx)
-		return outcome[T]{val: v, err: err, ctx: ctx}
+		return outcome[T]{val: v, err: err, by: by}
 	})
 	return c
 }

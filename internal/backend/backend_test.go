@@ -153,3 +153,30 @@ func BenchmarkDo(b *testing.B) {
 		}
 	}
 }
+
+// A call that an earlier caller started and that failed may have met an
+// outage that is over: a caller who joined it asks once more, and gets the
+// answer of now.
+func TestDoAsksAgainAfterAJoinedCallFailed(t *testing.T) {
+	var f backend.Flight[string]
+	var calls atomic.Int32
+	release := make(chan struct{})
+	fn := func(context.Context) (string, error) {
+		if calls.Add(1) == 1 {
+			<-release
+			return "", errors.New("EOF") // the connection was cut before the restart
+		}
+		return "PONG", nil
+	}
+	first := make(chan error, 1)
+	go func() { _, err := f.Do(context.Background(), fn); first <- err }()
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
+
+	joined := make(chan string, 1)
+	go func() { v, _ := f.Do(context.Background(), fn); joined <- v }()
+	time.Sleep(20 * time.Millisecond) // the second caller joins the first call
+	close(release)
+	assert.EqualError(t, <-first, "EOF", "the caller who started it gets its answer")
+	assert.Equal(t, "PONG", <-joined)
+	assert.Equal(t, int32(2), calls.Load(), "one more call, not one per caller")
+}
