@@ -174,8 +174,9 @@ func (b *Bus) Results(ctx context.Context, name string, opts ...PublishOption) [
 		o(&pc)
 	}
 	subs := b.receivers(name)
-	names := uniqueNames(subs)
-	if pc.keep != nil {
+	var names []string
+	if pc.keep != nil { // select by the names the checks go by before this publish
+		names = uniqueNames(subs)
 		n := 0
 		for i := range subs {
 			if pc.keep(names[i]) {
