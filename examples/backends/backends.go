@@ -2,17 +2,27 @@ package main
 
 import (
 	"context"
+	stdsql "database/sql"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	amqp "github.com/rabbitmq/amqp091-go"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/oarepo/heartbeat/receivers/elastic"
 	"github.com/oarepo/heartbeat/receivers/postgres"
+	"github.com/oarepo/heartbeat/receivers/rabbitmq"
 	"github.com/oarepo/heartbeat/receivers/redis"
+	"github.com/oarepo/heartbeat/receivers/s3"
+	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/redact"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -23,6 +33,9 @@ const (
 	envPostgres = "HEARTBEAT_POSTGRES_URL" // postgres://user:pw@host:5432/db
 	envRedis    = "HEARTBEAT_REDIS_URL"    // redis://:pw@host:6379/0
 	envElastic  = "HEARTBEAT_ELASTIC_URL"  // https://elastic:pw@host:9200
+	envMySQL    = "HEARTBEAT_MYSQL_DSN"    // user:pw@tcp(host:3306)/db (go-sql-driver/mysql)
+	envAMQP     = "HEARTBEAT_AMQP_URL"     // amqp://user:pw@host:5672/
+	envS3       = "HEARTBEAT_S3_URL"       // https://key:secret@host:9000/bucket
 )
 
 // subscribeBackends creates a client for each backend named in the
@@ -38,15 +51,15 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 			c()
 		}
 	}
-	fail := func(name string, err error, raw string) (func(), error) {
+	fail := func(name string, err error, secret string) (func(), error) {
 		closeAll()
-		return nil, fmt.Errorf("%s: %s", name, redact.String(err.Error(), password(raw)))
+		return nil, fmt.Errorf("%s: %s", name, redact.String(err.Error(), secret))
 	}
 
 	if raw := os.Getenv(envPostgres); raw != "" {
 		pool, err := pgxpool.New(ctx, raw) // lazy: a bad server shows in the probe, not here
 		if err != nil {
-			return fail(envPostgres, err, raw)
+			return fail(envPostgres, err, password(raw))
 		}
 		closers = append(closers, pool.Close)
 		bus.Subscribe(signal.Readiness, postgres.New(pool), signal.Named("postgres"))
@@ -55,7 +68,7 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 	if raw := os.Getenv(envRedis); raw != "" {
 		opts, err := goredis.ParseURL(raw)
 		if err != nil {
-			return fail(envRedis, err, raw)
+			return fail(envRedis, err, password(raw))
 		}
 		// A health check wants the real error at once, within its deadline:
 		// see the redis receiver's documentation.
@@ -74,9 +87,52 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 			DisableRetry: true,
 		})
 		if err != nil {
-			return fail(envElastic, err, raw)
+			return fail(envElastic, err, password(raw))
 		}
 		bus.Subscribe(signal.Readiness, elastic.New(es), signal.Named("elasticsearch"))
+	}
+
+	if raw := os.Getenv(envMySQL); raw != "" {
+		cfg, err := mysql.ParseDSN(raw)
+		if err != nil {
+			return fail(envMySQL, err, "")
+		}
+		cfg.Timeout = 5 * time.Second // the dial, as a probe wants it: seconds, not the OS's minutes
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			return fail(envMySQL, err, cfg.Passwd)
+		}
+		db := stdsql.OpenDB(connector)
+		closers = append(closers, func() { _ = db.Close() })
+		bus.Subscribe(signal.Readiness, heartbeatsql.New(db, heartbeatsql.WithAddr(cfg.Addr),
+			heartbeatsql.WithSecrets(cfg.Passwd)), signal.Named("mysql"))
+	}
+
+	if raw := os.Getenv(envAMQP); raw != "" {
+		conn, err := amqp.DialConfig(raw, amqp.Config{Dial: amqp.DefaultDial(5 * time.Second)})
+		if err != nil {
+			return fail(envAMQP, err, password(raw))
+		}
+		closers = append(closers, func() { _ = conn.Close() })
+		bus.Subscribe(signal.Readiness, rabbitmq.New(conn, rabbitmq.WithSecrets(password(raw))), signal.Named("rabbitmq"))
+	}
+
+	if raw := os.Getenv(envS3); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fail(envS3, err, password(raw))
+		}
+		secret, _ := u.User.Password()
+		client, err := minio.New(u.Host, &minio.Options{
+			Creds:  credentials.NewStaticV4(u.User.Username(), secret, ""),
+			Secure: u.Scheme == "https",
+			// One attempt: the real error at once; the next probe is the retry.
+			MaxRetries: 1,
+		})
+		if err != nil {
+			return fail(envS3, err, password(raw))
+		}
+		bus.Subscribe(signal.Readiness, s3.New(client, strings.Trim(u.Path, "/")), signal.Named("s3"))
 	}
 	return closeAll, nil
 }

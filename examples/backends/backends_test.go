@@ -35,6 +35,12 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	t.Setenv(envPostgres, pg)
 	t.Setenv(envRedis, rd)
 	t.Setenv(envElastic, fakeElastic(t))
+	my := testenv.Get("HEARTBEAT_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/")
+	mq := testenv.Get("HEARTBEAT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+	testenv.RequireTCP(t, "MariaDB", "127.0.0.1:3306")
+	testenv.RequireTCP(t, "RabbitMQ", testenv.HostPort(mq, "5672"))
+	t.Setenv(envMySQL, my)
+	t.Setenv(envAMQP, mq)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -46,7 +52,7 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	code, body := probe(t, addr, "readiness")
 	require.Equal(t, http.StatusOK, code, "%v", body)
 	checks := body["checks"].(map[string]any)
-	for _, name := range []string{"postgres", "redis", "elasticsearch"} {
+	for _, name := range []string{"postgres", "redis", "elasticsearch", "mysql", "rabbitmq"} {
 		c, ok := checks[name].(map[string]any)
 		if assert.True(t, ok, "readiness has %s: %v", name, checks) {
 			assert.Equal(t, true, c["status"], "%s: %v", name, c)
@@ -73,6 +79,8 @@ func TestQuickstartBackendErrorsHideThePassword(t *testing.T) {
 		envPostgres: "postgres://app:" + secret + "@127.0.0.1:notaport/db",
 		envRedis:    "redis://:" + secret + "@127.0.0.1:notaport/0",
 		envElastic:  "http://elastic:" + secret + "@127.0.0.1:notaport",
+		envAMQP:     "amqp://guest:" + secret + "@127.0.0.1:notaport/",
+		envS3:       "http://key:" + secret + "@127.0.0.1:notaport/bucket",
 	}
 	for env, raw := range cases {
 		t.Run(env, func(t *testing.T) {
