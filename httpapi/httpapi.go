@@ -198,7 +198,13 @@ func serveEnviron(w http.ResponseWriter, req *http.Request, bus *signal.Bus, cfg
 
 // writeJSON answers with v encoded as JSON.
 func writeJSON(w http.ResponseWriter, req *http.Request, code int, v any) {
-	body, err := json.Marshal(v)
+	var body []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		body, err = m.MarshalJSON() // the reports encode themselves from checked parts
+	} else {
+		body, err = json.Marshal(v)
+	}
 	if err != nil { // the bus checked every reply's data; keep the answer valid regardless
 		code, body = http.StatusInternalServerError, []byte(`{"status":false,"error":"the answer could not be encoded"}`)
 	}

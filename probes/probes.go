@@ -44,6 +44,7 @@ func Check(ctx context.Context, bus *signal.Bus, name string, opts ...signal.Pub
 //	{"status":false,"checks":{"database":{"status":false,"error":"…"}}}
 func (r Report) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(64 + 64*len(r.Checks))
 	b.WriteString(`{"status":` + strconv.FormatBool(r.Status) + `,"checks":{`)
 	for i, c := range r.Checks {
 		if i > 0 {
