@@ -223,6 +223,10 @@ func (c *check) reply(start time.Time, h *health, err error) signal.Reply {
 	}
 	if err != nil {
 		data["error"] = redact.Error(err, c.secrets...)
+	} else if h != nil && h.Status == "yellow" {
+		// Ready (WithYellowReady), but a replica short: a warning, so that
+		// the status page, the metrics and the logs show it.
+		data["warning"] = fmt.Sprintf("cluster status is yellow (unassigned shards: %d)", h.UnassignedShards)
 	}
 	return signal.Reply{Name: c.name, Status: err == nil, Data: data}
 }

@@ -152,7 +152,14 @@ func TestFake(t *testing.T) {
 						assert.NotContains(t, r.Data, "error")
 						assert.Equal(t, fakees.ClusterName, r.Data["cluster_name"])
 						assert.Equal(t, 1, r.Data["number_of_nodes"])
+						if r.Data["cluster_status"] == "yellow" {
+							assert.Equal(t, "cluster status is yellow (unassigned shards: 1)", r.Data["warning"],
+								"ready, with a warning")
+						} else {
+							assert.NotContains(t, r.Data, "warning")
+						}
 					} else {
+						assert.NotContains(t, r.Data, "warning", "a failed check carries its error, not a warning")
 						assert.Contains(t, r.Data["error"], tc.wantErr)
 						assert.NotContains(t, r.Data["error"], "\n", "the error is one line")
 					}

@@ -38,9 +38,9 @@ func Example() {
 	bus.Subscribe(signal.Readiness, elastic.New(es))
 
 	for _, r := range bus.Publish(context.Background(), signal.Readiness) {
-		fmt.Println(r.Name, r.Status, r.Data["cluster_status"], r.Data["unassigned_shards"])
+		fmt.Println(r.Name, r.Status, r.Data["cluster_status"], r.Data["warning"])
 	}
-	// Output: elasticsearch true yellow 1
+	// Output: elasticsearch true yellow cluster status is yellow (unassigned shards: 1)
 }
 
 // NewClient prints a malformed address as it was given, password included;
