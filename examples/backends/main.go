@@ -10,6 +10,7 @@
 //
 // HEARTBEAT_ELASTIC_URL (Elasticsearch) and HEARTBEAT_S3_URL
 // (https://key:secret@host:9000/bucket) add those two.
+//
 //	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
 //
 // Unset variables leave their receivers out; with none set it serves an
