@@ -7,11 +7,10 @@
 //	HEARTBEAT_MYSQL_DSN='root@tcp(127.0.0.1:3306)/' \
 //	HEARTBEAT_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/ \
 //	go run ./examples/backends
+//	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
 //
 // HEARTBEAT_ELASTIC_URL (Elasticsearch) and HEARTBEAT_S3_URL
 // (https://key:secret@host:9000/bucket) add those two.
-//
-//	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
 //
 // Unset variables leave their receivers out; with none set it serves an
 // empty, passing readiness. Checks of shared backends go on readiness only:
