@@ -158,9 +158,10 @@ func TestMetrics(t *testing.T) {
 	assert.Equal(t, n, calls.Load(), "collecting runs no receiver")
 }
 
-// TestUnregister: after Unregister the callback no longer reads the
-// monitor.
-func TestUnregister(t *testing.T) {
+// probedOnce returns a monitor of a bus whose one readiness check,
+// "database", has passed once.
+func probedOnce(t *testing.T) *monitor.Monitor {
+	t.Helper()
 	bus := signal.NewBus()
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
 		return signal.Reply{Name: "database", Status: true}
@@ -168,6 +169,13 @@ func TestUnregister(t *testing.T) {
 	mon := monitor.New(bus)
 	t.Cleanup(mon.Close)
 	bus.Publish(context.Background(), signal.Readiness)
+	return mon
+}
+
+// TestUnregister: after Unregister the callback no longer reads the
+// monitor.
+func TestUnregister(t *testing.T) {
+	mon := probedOnce(t)
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { assert.NoError(t, mp.Shutdown(context.Background())) })

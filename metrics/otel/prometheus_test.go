@@ -12,21 +12,13 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	hbotel "github.com/oarepo/heartbeat/metrics/otel"
-	"github.com/oarepo/heartbeat/monitor"
-	"github.com/oarepo/heartbeat/signal"
 )
 
 // TestPrometheusNames: through the OpenTelemetry Prometheus exporter the
 // instruments get the names and labels of package metrics/prometheus, so
 // that deploy/prometheus's rules and dashboard serve both.
 func TestPrometheusNames(t *testing.T) {
-	bus := signal.NewBus()
-	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
-		return signal.Reply{Name: "database", Status: true}
-	}, signal.Named("database"))
-	mon := monitor.New(bus)
-	t.Cleanup(mon.Close)
-	bus.Publish(context.Background(), signal.Readiness)
+	mon := probedOnce(t)
 
 	reg := prometheus.NewRegistry()
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
