@@ -175,6 +175,17 @@ var shapes = []shape{
 	}, nil},
 }
 
+// spelledWithout reports whether the shape's message spells form even when
+// the password is replaced by a stand-in of n bytes.
+func spelledWithout(s shape, user string, n int, form string) bool {
+	for _, stand := range []string{"\x01", "z"} {
+		if without, _ := s.text(user, strings.Repeat(stand, n)); strings.Contains(without, form) {
+			return true
+		}
+	}
+	return false
+}
+
 // sentinel stands for the mask when the scrubbed text is searched for the
 // password, so that "xx" is not found in "xxxxx" nor "x@h" across its end.
 const sentinel = "\x00"
@@ -210,9 +221,11 @@ func FuzzStringHidesPasswords(f *testing.F) {
 			}
 			// A form that the message spells without the password ("ost" is
 			// in "host", or in the user name) is no leak, nor is one
-			// character, which the quotes the mask keeps may spell.
-			if without, _ := s.text(user, strings.Repeat("\x01", len(pw))); strings.Contains(without, form) ||
-				utf8.RuneCountInString(form) < 2 {
+			// character, which the quotes the mask keeps may spell. Two
+			// stand-ins, since a message may change with the password: url.Parse
+			// rejects "\x01" for its control character but "z" for the port, and
+			// " a" is in the latter's " after host".
+			if spelledWithout(s, user, len(pw), form) || utf8.RuneCountInString(form) < 2 {
 				continue
 			}
 			out := strings.ReplaceAll(redact.String(text), redact.Mask, sentinel)
