@@ -29,8 +29,7 @@ type topic struct {
 	subs []*subscription
 }
 
-// list is the argument of a publish on EventBus, whose handlers cannot
-// return values: the signal's one handler fills it in.
+// list is a publish's argument, filled in by the signal's EventBus handler.
 type list struct{ subs []*subscription }
 
 func (t *topic) handle(l *list) {

@@ -274,3 +274,54 @@ func BenchmarkResultsReused(b *testing.B) {
 		})
 	}
 }
+
+func TestReceiverMessagesAreScrubbed(t *testing.T) {
+	b := NewBus()
+	var observed []Result
+	var mu sync.Mutex
+	b.Observe(func(_ string, r Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		observed = append(observed, r)
+	})
+	b.Subscribe(Readiness, func(context.Context) Reply {
+		return Reply{Name: "db", Data: map[string]any{"error": "dial postgres://app:hunter2pw@db:5432/app: refused"}}
+	})
+	b.Subscribe(Readiness, fails("plain"))
+
+	res := b.Results(context.Background(), Readiness)
+	require.Len(t, res, 2)
+	assert.Contains(t, res[0].Reply.Data["error"], "dial postgres://app:")
+	assert.Contains(t, res[0].Reply.Data["error"], "@db:5432/app: refused")
+	assert.Equal(t, "down", res[1].Reply.Data["error"], "an error without secrets is unchanged")
+	assert.Nil(t, res[1].Fault)
+
+	body, err := json.Marshal(res)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), `"error":"down"`)
+	published := fmt.Sprint(b.Publish(context.Background(), Readiness))
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, observed)
+	for _, out := range []string{fmt.Sprint(res), string(body), string(encoded(t, res[0])), published, fmt.Sprint(observed)} {
+		assert.NotContains(t, out, "hunter2pw")
+	}
+}
+
+func TestReceiverFailingAtItsDeadlineIsATimeout(t *testing.T) {
+	b := NewBus(WithTimeout(500 * time.Millisecond))
+	b.Subscribe(Readiness, func(ctx context.Context) Reply {
+		<-ctx.Done()
+		return Reply{Name: "db", Data: map[string]any{"error": "timed out after 450ms"}}
+	})
+	b.Subscribe(Readiness, fails("quick"))
+
+	res := b.Results(context.Background(), Readiness)
+	require.Len(t, res, 2)
+	assert.ErrorIs(t, res[0].Fault, ErrTimeout, "monitor counts it as a timeout")
+	assert.Equal(t, "db", res[0].Reply.Name)
+	assert.Equal(t, map[string]any{"error": "timed out after 450ms"}, res[0].Reply.Data, "its own words are kept")
+	assert.JSONEq(t, `{"status":false,"error":"timed out after 450ms"}`, string(encoded(t, res[0])))
+	assert.Nil(t, res[1].Fault, "a receiver that fails quickly is no timeout")
+	assert.False(t, res[1].Reply.Status)
+}

@@ -30,8 +30,9 @@ type Result struct {
 	// (see Fault). Its Name is the name the check is reported under, unique
 	// within the publish; names and data keys are valid UTF-8.
 	Reply Reply
-	// Fault is non-nil when the bus replaced the receiver's reply, and
-	// wraps one of ErrTimeout, ErrPanic, ErrEncoding and ErrCanceled.
+	// Fault wraps one of ErrTimeout, ErrPanic, ErrEncoding and ErrCanceled
+	// when the bus replaced the receiver's reply, and ErrTimeout when the
+	// receiver failed after its context's deadline (its reply is kept).
 	Fault error
 	// Reused is true when the reply came from an earlier run, still within
 	// its cache period.
@@ -86,8 +87,7 @@ func newSubscription(b *Bus, signal string, r Receiver, opts []Option) *subscrip
 		o(&s.settings)
 	}
 	s.name = wire.ValidUTF8(s.name)
-	// The subscription's own middleware inside the bus's, the first given
-	// outermost in each.
+	// The bus's middleware outside the subscription's, the first outermost.
 	mw := append(b.defaults.middleware[:len(b.defaults.middleware):len(b.defaults.middleware)], s.middleware...)
 	s.fn = r
 	for i := len(mw) - 1; i >= 0; i-- {
@@ -130,8 +130,9 @@ func (s *subscription) run(parent context.Context, c *call) *outcome {
 	var o *outcome
 	if took > s.timeout {
 		o = s.failed(fmt.Errorf("%w after %v (the reply came after %v)", ErrTimeout, s.timeout, took.Round(time.Millisecond)))
-	} else {
-		o = s.settle(reply)
+	} else if o = s.settle(reply); !reply.Status && o.fault == nil && ctx.Err() == context.DeadlineExceeded {
+		// It answered a hung backend itself, in its own words: still a timeout.
+		o.fault = fmt.Errorf("%w: the receiver failed after its deadline", ErrTimeout)
 	}
 	if c.Claim() {
 		s.bus.notify(s, o.result(c, false, took))
@@ -159,8 +160,7 @@ func (s *subscription) panicked(c *call) *outcome {
 	return o
 }
 
-// settle checks and encodes a reply, replacing it by a failed one when its
-// data cannot be encoded, and remembers the reply's name.
+// settle encodes a reply, or a failed one if its data cannot be, and notes its name.
 func (s *subscription) settle(reply Reply) *outcome {
 	if reply.Name != "" {
 		s.mu.Lock()

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/oarepo/heartbeat/redact"
 )
 
 // The limits on a reply's data. encoding/json recurses once per level and a
@@ -26,21 +28,18 @@ const (
 	MaxSize = 64 << 10
 )
 
-// Clean returns a reply's data ready to encode: its keys made valid UTF-8
-// (a key that then collides with another gets "#2", "#3", … so that neither
-// hides the other), "status" left out, and its values checked to be no more
-// than MaxDepth levels deep.
+// Clean returns a reply's data ready to encode: "status" left out, its values
+// checked to be no more than MaxDepth levels deep, the keys of the data and of
+// every map[string]any nested in it made valid UTF-8 (a key that then collides
+// with another gets "#2", "#3", … so that neither hides the other), and the
+// string values of the top-level "error", "message" and "warning" scrubbed of
+// secrets (redact.String): a receiver quotes its client's errors, DSNs and all.
 func Clean(data map[string]any) (map[string]any, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // so that a renamed key is named the same every time
 	clean := make(map[string]any, len(data))
-	for _, k := range keys {
+	for _, k := range sortedKeys(data) { // so that a renamed key is named the same every time
 		v := data[k]
 		if k == "status" {
 			continue
@@ -48,16 +47,81 @@ func Clean(data map[string]any) (map[string]any, error) {
 		if err := checkDepth(reflect.ValueOf(v), MaxDepth); err != nil {
 			return nil, fmt.Errorf("key %q: %w", k, err)
 		}
-		key := ValidUTF8(k)
-		for n := 2; ; n++ {
-			if _, taken := clean[key]; !taken && key != "status" {
-				break
-			}
-			key = ValidUTF8(k) + "#" + strconv.Itoa(n)
+		key := freeKey(clean, k, "status")
+		if s, ok := v.(string); ok && (key == "error" || key == "message" || key == "warning") {
+			v = redact.String(s)
 		}
-		clean[key] = v
+		clean[key], _ = cleanKeys(v)
 	}
 	return clean, nil
+}
+
+// cleanKeys returns v with the keys of every map[string]any in it, within
+// slices too, made valid UTF-8 as Clean makes the top level's, and whether it
+// changed anything. Only the maps and slices that change are copied. v must
+// have passed checkDepth, which bounds the recursion.
+func cleanKeys(v any) (any, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		var changed map[string]any // the values that changed, by key
+		valid := true
+		for k, e := range v {
+			valid = valid && utf8.ValidString(k)
+			if c, ok := cleanKeys(e); ok {
+				if changed == nil {
+					changed = make(map[string]any)
+				}
+				changed[k] = c
+			}
+		}
+		if valid && changed == nil {
+			return v, false
+		}
+		clean := make(map[string]any, len(v))
+		for _, k := range sortedKeys(v) {
+			e, ok := changed[k]
+			if !ok {
+				e = v[k]
+			}
+			clean[freeKey(clean, k, "")] = e
+		}
+		return clean, true
+	case []any:
+		var clean []any
+		for i, e := range v {
+			if c, ok := cleanKeys(e); ok {
+				if clean == nil {
+					clean = slices.Clone(v)
+				}
+				clean[i] = c
+			}
+		}
+		if clean != nil {
+			return clean, true
+		}
+	}
+	return v, false
+}
+
+// freeKey returns k made valid UTF-8, with "#2", "#3", … appended while that
+// is a key of m or is reserved.
+func freeKey(m map[string]any, k, reserved string) string {
+	key := ValidUTF8(k)
+	for n := 2; ; n++ {
+		if _, taken := m[key]; !taken && key != reserved {
+			return key
+		}
+		key = ValidUTF8(k) + "#" + strconv.Itoa(n)
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // checkDepth walks v as encoding/json would and fails past left levels of

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -42,6 +43,43 @@ func TestCleanBoundsDepthAndKeepsKeysApart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, clean, 3, "three keys kept apart, status dropped: %v", clean)
 	assert.NotContains(t, clean, "status")
+}
+
+func TestCleanMakesNestedKeysValidAndApart(t *testing.T) {
+	untouched := map[string]any{"ok": 1}
+	list := []any{"x", untouched}
+	data := map[string]any{
+		"n":    map[string]any{"k\xfe": 1, "k\xff": 2, "deep": map[string]any{"\xff": true}},
+		"list": list,
+		"in":   []any{map[string]any{"a\xff": 1, "a\uFFFD": 2}},
+	}
+	clean, err := Clean(data)
+	require.NoError(t, err)
+	b, err := Check(true, clean)
+	require.NoError(t, err)
+	want := `{"status":true,"in":[{"a?":2,"a?#2":1}],"list":["x",{"ok":1}],"n":{"deep":{"?":true},"k?":1,"k?#2":2}}`
+	assert.Equal(t, strings.ReplaceAll(want, "?", "\uFFFD"), string(b))
+
+	assert.Contains(t, data["n"], "k\xfe", "the receiver's own map is left as it was")
+	assert.Same(t, &list[0], &clean["list"].([]any)[0], "a slice with nothing to clean is not copied")
+	assert.Equal(t, reflect.ValueOf(untouched).Pointer(), reflect.ValueOf(clean["list"].([]any)[1]).Pointer(),
+		"nor is a map")
+}
+
+func TestCleanScrubsMessages(t *testing.T) {
+	dsn := "dial postgres://app:hunter2pw@db:5432/app: refused"
+	clean, err := Clean(map[string]any{"error": dsn, "message": "password=hunter2pw", "warning": dsn,
+		"note": "kept as is", "detail": map[string]any{"error": "nested is the receiver's own"}})
+	require.NoError(t, err)
+	for _, k := range []string{"error", "message", "warning"} {
+		assert.NotContains(t, clean[k], "hunter2pw", k)
+	}
+	assert.Contains(t, clean["error"], "postgres://app:")
+	assert.Equal(t, "kept as is", clean["note"])
+
+	clean, err = Clean(map[string]any{"error": "connection refused"})
+	require.NoError(t, err)
+	assert.Equal(t, "connection refused", clean["error"])
 }
 
 func TestUniqueAndValidUTF8(t *testing.T) {
