@@ -5,15 +5,11 @@
 //	GET /.well-known/heartbeat/startup
 //	GET /.well-known/heartbeat/environ
 //
-// Each of readiness, liveliness and startup also answers for one check at a
-// time (/readiness/{name}) and leaves checks out on request
-// (/readiness?exclude=name), and answers in the IETF draft's
-// application/health+json to a caller that asks for it in its Accept header.
-//
-// Given a monitor.Monitor (WithMonitor), Router also serves a status page
-// for people at the prefix itself (package statuspage):
-//
-//	GET /.well-known/heartbeat/
+// Each of readiness, liveliness and startup also answers for one check
+// (/readiness/{name}), leaves checks out on request (?exclude=name), and
+// answers in the IETF draft's application/health+json to a caller whose
+// Accept header asks for it. Given a monitor.Monitor (WithMonitor), Router
+// also serves a status page for people at the prefix itself (statuspage).
 //
 // Router returns an http.Handler for all of them that mounts the way Go
 // applications mount handlers: with chi's Mount at its prefix, with
@@ -23,6 +19,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -52,10 +49,8 @@ type config struct {
 }
 
 // WithMonitor gives Router the Monitor of its bus, whose state the status
-// page shows at the prefix (GET <prefix>/ and GET <prefix>). Without it
-// Router serves no page and answers 404 there, as before: the page shows
-// history a Monitor keeps, and Router does not start one behind the
-// application's back.
+// page shows at the prefix (GET <prefix>/ and GET <prefix>). Without it the
+// prefix answers 404: Router does not start a Monitor behind your back.
 func WithMonitor(m *monitor.Monitor) Option {
 	return func(c *config) { c.monitor = m }
 }
@@ -66,11 +61,10 @@ func WithoutStatusPage() Option {
 	return func(c *config) { c.page = false }
 }
 
-// WithPrefix sets the path under which Router serves the probes; the default
-// is DefaultPrefix ("/.well-known/heartbeat"). A trailing slash is ignored,
-// and "" or "/" serves them at the root ("/readiness"). Router strips the
-// prefix itself when nothing in front of it has (http.ServeMux), and needs
-// nothing stripped when something has (chi's Mount, http.StripPrefix).
+// WithPrefix sets the path under which Router serves the probes, by default
+// DefaultPrefix; a trailing slash is ignored, and "" or "/" is the root.
+// Router strips the prefix when nothing in front has (http.ServeMux), and
+// needs none stripped when something has (chi's Mount, http.StripPrefix).
 func WithPrefix(prefix string) Option {
 	return func(c *config) { c.prefix = strings.TrimSuffix(prefix, "/") }
 }
@@ -89,13 +83,12 @@ func WithoutEnviron() Option {
 	return func(c *config) { c.environ = false }
 }
 
-// WithDetails answers the callers allow refuses with statuses only: the
-// probe's status and each check's name and status, without their data
-// ("error", "time", …), the status page likewise, and environ with 403. Default: every caller sees
-// every detail, as the wire format of the original library does. Use it
-// when a probe port is reachable by more than the kubelet and your
-// operators; allow might check a token, a client certificate or the source
-// address:
+// WithDetails answers the callers allow refuses with statuses only, without
+// the checks' data ("error", "time", …), likewise on the status page, and
+// environ with 403. Default: every caller sees every detail, as in the
+// original library. Use it when more than the kubelet and your operators
+// reach the probe port; allow might check a token, a client certificate or
+// the source address:
 //
 //	httpapi.WithDetails(func(r *http.Request) bool {
 //		return r.Header.Get("Authorization") == "Bearer "+token
@@ -126,9 +119,8 @@ func (c *config) detailed(req *http.Request) bool {
 // statuspage.js and statuspage.css under it what the page loads.
 //
 // Any other path under the prefix answers 404, and any method but GET and
-// HEAD 405 with an Allow header, both with a JSON body. Mounted at its
-// prefix, Router leaves every other path of the application, and its 404
-// and 405 answers, alone.
+// HEAD 405 with an Allow header, both in JSON. Mounted at its prefix, Router
+// leaves the application's other paths, and its 404 and 405, alone.
 func Router(bus *signal.Bus, opts ...Option) http.Handler {
 	cfg := newConfig(opts)
 	r := chi.NewRouter()
@@ -138,7 +130,7 @@ func Router(bus *signal.Bus, opts ...Option) http.Handler {
 		"/readiness": signal.Readiness, "/liveliness": signal.Liveliness, "/liveness": signal.Liveliness,
 		"/startup": signal.Startup,
 	} {
-		r.Mount(path, newProbe(bus, sig, cfg))
+		r.Mount(path, &probe{bus: bus, signal: sig, cfg: cfg})
 	}
 	if cfg.environ {
 		environ := func(w http.ResponseWriter, req *http.Request) { serveEnviron(w, req, bus, &cfg) }
@@ -155,9 +147,8 @@ func Router(bus *signal.Bus, opts ...Option) http.Handler {
 	return &relative{prefix: cfg.prefix, next: r}
 }
 
-// relative hands its router the request's path below the prefix: the path
-// chi's Mount left for it, or else the request's own, less the prefix if
-// nothing in front stripped it.
+// relative hands its router the path below the prefix: what chi's Mount left,
+// or else the request's own, less the prefix if nothing in front stripped it.
 type relative struct {
 	prefix string
 	next   http.Handler
@@ -169,19 +160,19 @@ func (h *relative) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		rctx = chi.NewRouteContext()
 		req = req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx))
 	}
-	path := rctx.RoutePath // set when chi's Mount routed here
-	if path == "" {
-		path = req.URL.EscapedPath()
+	path := routedPath(req)
+	if rctx.RoutePath != "" && strings.HasSuffix(path, rctx.RoutePath) {
+		path = rctx.RoutePath // chi's Mount; not a sub-router's path that StripPrefix has since cut
 	}
 	if rest, ok := strings.CutPrefix(path, h.prefix); ok && (rest == "" || rest[0] == '/') {
 		path = rest
 	}
-	if path == "" {
-		path = "/"
-	}
-	rctx.RoutePath = path
+	rctx.RoutePath = cmp.Or(path, "/")
 	h.next.ServeHTTP(w, req)
 }
+
+// routedPath is the request's path in the form chi routes on.
+func routedPath(req *http.Request) string { return cmp.Or(req.URL.RawPath, req.URL.Path) }
 
 func serveEnviron(w http.ResponseWriter, req *http.Request, bus *signal.Bus, cfg *config) {
 	if !cfg.detailed(req) {

@@ -223,6 +223,8 @@ func TestStrayQueryStringsAnswerAsWithout(t *testing.T) {
 	bus := signal.NewBus()
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
 	h := Router(bus)
+	readyz := chi.NewRouter()
+	readyz.Mount("/readyz", Handler(bus, signal.Readiness))
 	for _, query := range []string{
 		"?_=1733000000", "?verbose", "?verbose=1", "?a=%zz", "?x=1&y=2", "?;", "?exclude", "?exclude=",
 		"?%", "?=", "?&&&", "?" + strings.Repeat("k", 10000), "?exclude=%zz&_=1", "?verbose&exclude=nothing",
@@ -230,6 +232,11 @@ func TestStrayQueryStringsAnswerAsWithout(t *testing.T) {
 		for _, path := range []string{readiness, liveliness, readiness + "/db", environ} {
 			rec, body := serve(t, h, http.MethodGet, path+query)
 			assert.Equal(t, http.StatusOK, rec.Code, path+query)
+			assert.Equal(t, true, body["status"], path+query)
+		}
+		for _, path := range []string{"/readyz", "/readyz/db"} {
+			rec, body := serve(t, readyz, http.MethodGet, path+query)
+			assert.True(t, rec.Code >= 200 && rec.Code < 400, "the kubelet fails %s with %d", path+query, rec.Code)
 			assert.Equal(t, true, body["status"], path+query)
 		}
 	}

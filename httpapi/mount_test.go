@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -25,6 +27,9 @@ func mountBus() *signal.Bus {
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
 	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
 	bus.Subscribe(signal.Liveliness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("loop"))
+	for _, name := range []string{"a%41", "a/b"} { // names whose paths must be decoded exactly once
+		bus.Subscribe(signal.Startup, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named(name))
+	}
 	return bus
 }
 
@@ -39,7 +44,9 @@ var probePaths = map[string][]string{
 	"/readiness?exclude=db,db%232&_=1": {},
 	"/liveliness?verbose":              {"loop"},
 	"/liveness/loop":                   {"loop"},
-	"/startup":                         {},
+	"/startup":                         {"a%41", "a/b"},
+	"/startup/a%2541":                  {"a%41"},
+	"/startup/a%2Fb":                   {"a/b"},
 }
 
 func TestEveryMountingIdiomServesEveryPath(t *testing.T) {
@@ -222,12 +229,24 @@ func TestClientDisconnectDoesNotStrandChecks(t *testing.T) {
 
 func TestDetailsAndEnvironGating(t *testing.T) {
 	bus := signal.NewBus()
-	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
-		return signal.Reply{Status: false, Data: map[string]any{"error": "db.internal:5432 refused", "time": 0.1}}
-	}, signal.Named("db"))
+	for _, sig := range []string{signal.Readiness, signal.Liveliness, signal.Startup} {
+		bus.Subscribe(sig, func(context.Context) signal.Reply {
+			return signal.Reply{Status: false, Data: map[string]any{"error": "db.internal:5432 refused", "time": 0.1}}
+		}, signal.Named("db"))
+	}
 	allow := func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer ok" }
 	h := Router(bus, WithDetails(allow))
-	for _, path := range []string{readiness, readiness + "/db"} {
+	readyz := chi.NewRouter()
+	readyz.Mount("/readyz", Handler(bus, signal.Readiness, WithDetails(allow)))
+	var paths []string
+	for _, probe := range []string{"readiness", "liveliness", "liveness", "startup"} {
+		paths = append(paths, DefaultPrefix+"/"+probe, DefaultPrefix+"/"+probe+"/db")
+	}
+	for _, path := range append(paths, "/readyz", "/readyz/db") {
+		h := h
+		if !strings.HasPrefix(path, DefaultPrefix) {
+			h = readyz
+		}
 		rec, body := serve(t, h, http.MethodGet, path)
 		assert.Equal(t, http.StatusInternalServerError, rec.Code, path)
 		assert.Equal(t, map[string]any{"status": false, "checks": map[string]any{"db": map[string]any{"status": false}}}, body, path)
@@ -236,6 +255,7 @@ func TestDetailsAndEnvironGating(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer ok")
 		full := httptest.NewRecorder()
 		h.ServeHTTP(full, req)
+		assert.Equal(t, http.StatusInternalServerError, full.Code, path)
 		assert.Contains(t, full.Body.String(), "db.internal:5432 refused", path)
 	}
 	rec, body := serve(t, h, http.MethodGet, environ)
@@ -266,4 +286,139 @@ func TestHEADOverARealServer(t *testing.T) {
 	assert.NotEmpty(t, body)
 	assert.Empty(t, headBody)
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// Chi's sub-routers leave RoutePath set to the sub-router's remaining path,
+// and http.StripPrefix rewrites the URL but not RoutePath: neither may be
+// taken for the path below Handler or Router.
+func TestChiSubRoutersAndStripPrefixInsideThem(t *testing.T) {
+	handlerChecks := map[string][]string{
+		"":                {"db", "db#2"},
+		"/db":             {"db"},
+		"/db%232":         {"db#2"},
+		"?exclude=db%232": {"db"},
+	}
+	idioms := map[string]struct {
+		h     func(bus *signal.Bus) http.Handler
+		paths map[string][]string // relative to /api/readyz, or to the prefix under /api/hb
+		base  string
+	}{
+		"chi Route with Get": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/api", func(r chi.Router) { r.Get("/readyz", Handler(bus, signal.Readiness).ServeHTTP) })
+			return r
+		}, map[string][]string{"": {"db", "db#2"}, "?exclude=db": {"db#2"}}, "/api/readyz"},
+		"chi Route with Mount": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/api", func(r chi.Router) { r.Mount("/readyz", Handler(bus, signal.Readiness)) })
+			return r
+		}, handlerChecks, "/api/readyz"},
+		"chi Route with /*": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/api", func(r chi.Router) { r.Handle("/readyz/*", Handler(bus, signal.Readiness)) })
+			return r
+		}, map[string][]string{"/": {"db", "db#2"}, "/db": {"db"}, "/db%232": {"db#2"}}, "/api/readyz"},
+		"chi Route with {name}": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/{tenant}", func(r chi.Router) { r.Get("/readyz", Handler(bus, signal.Readiness).ServeHTTP) })
+			return r
+		}, map[string][]string{"": {"db", "db#2"}}, "/t1/readyz"},
+		"chi Route with StripPrefix and Router": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Route("/api", func(r chi.Router) { r.Handle("/hb/*", http.StripPrefix("/api/hb", Router(bus))) })
+			return r
+		}, probePaths, "/api/hb" + DefaultPrefix},
+		"chi /* with StripPrefix and Handler": {func(bus *signal.Bus) http.Handler {
+			r := chi.NewRouter()
+			r.Handle("/hb/*", http.StripPrefix("/hb/readyz", Handler(bus, signal.Readiness)))
+			return r
+		}, handlerChecks, "/hb/readyz"},
+	}
+	for idiom, tc := range idioms {
+		t.Run(idiom, func(t *testing.T) {
+			h := tc.h(mountBus())
+			for path, checks := range tc.paths {
+				rec, body := serve(t, h, http.MethodGet, tc.base+path)
+				require.Equal(t, http.StatusOK, rec.Code, "%s: %s", path, rec.Body.String())
+				got := []string{}
+				for name := range body["checks"].(map[string]any) {
+					got = append(got, name)
+				}
+				assert.ElementsMatch(t, checks, got, path)
+			}
+		})
+	}
+}
+
+// With http.ServeMux, registering both the prefix and prefix/ serves the
+// status page at each without ServeMux's own 307 from one to the other.
+func TestServeMuxAtBothPrefixPatternsAnswersThePrefixItself(t *testing.T) {
+	bus := mountBus()
+	mon := monitor.New(bus)
+	defer mon.Close()
+	h := Router(bus, WithMonitor(mon))
+	only := http.NewServeMux()
+	only.Handle(DefaultPrefix+"/", h)
+	rec := getAccept(only, DefaultPrefix, "text/html")
+	assert.Equal(t, http.StatusTemporaryRedirect, rec.Code, "ServeMux redirects prefix to prefix/ itself")
+
+	both := http.NewServeMux()
+	both.Handle(DefaultPrefix, h)
+	both.Handle(DefaultPrefix+"/", h)
+	for _, path := range []string{DefaultPrefix, DefaultPrefix + "/"} {
+		rec := getAccept(both, path, "text/html")
+		assert.Equal(t, http.StatusOK, rec.Code, path)
+		assert.Empty(t, rec.Header().Get("Location"), path)
+		assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"), path)
+	}
+	rec, _ = serve(t, both, http.MethodGet, readiness+"/db")
+	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
+// A probe word that is not the signal's constant would serve an empty,
+// passing probe for ever; Handler refuses it as http.Handle refuses a bad
+// pattern.
+func TestHandlerPanicsForAMisspeltSignal(t *testing.T) {
+	bus := signal.NewBus()
+	assert.PanicsWithError(t, `httpapi: Handler: no probe publishes the signal "readiness"; did you mean "oarepo.probe.readiness"?`,
+		func() { Handler(bus, "readiness") })
+	for _, sig := range []string{"Readiness", "oarepo.probe.readines", "OAREPO.PROBE.READINESS", "liveness"} {
+		assert.Panics(t, func() { Handler(bus, sig) }, sig)
+	}
+	for _, sig := range []string{signal.Readiness, signal.Liveliness, signal.Startup, "myapp.ready"} {
+		assert.NotPanics(t, func() { Handler(bus, sig) }, sig)
+	}
+}
+
+// What docs/architecture.md says of subtree patterns: they serve the
+// per-check paths, and the probe's own path only if registered as well.
+func TestSubtreePatternsServeChecksButNotTheProbesOwnPath(t *testing.T) {
+	bus := mountBus()
+	ready := Handler(bus, signal.Readiness)
+	mux := http.NewServeMux()
+	mux.Handle("/readyz/", ready)
+	r := chi.NewRouter()
+	r.Handle("/readyz/*", ready)
+	for name, h := range map[string]http.Handler{"ServeMux": mux, "chi": r} {
+		for _, path := range []string{"/readyz/", "/readyz/db"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			assert.Equal(t, http.StatusOK, rec.Code, "%s %s", name, path)
+		}
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	assert.Equal(t, http.StatusTemporaryRedirect, rec.Code)
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.False(t, json.Valid(rec.Body.Bytes()), "chi's own 404")
+
+	mux.Handle("/readyz", ready)
+	r.Handle("/readyz", ready)
+	for name, h := range map[string]http.Handler{"ServeMux": mux, "chi": r} {
+		rec, body := serve(t, h, http.MethodGet, "/readyz")
+		assert.Equal(t, http.StatusOK, rec.Code, name)
+		assert.Len(t, body["checks"], 2, name)
+	}
 }

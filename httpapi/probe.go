@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/oarepo/heartbeat/internal/healthjson"
+	"github.com/oarepo/heartbeat/internal/signame"
 	"github.com/oarepo/heartbeat/probes"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -29,12 +32,11 @@ import (
 //	mux.Handle("GET /readyz", h)
 //	mux.Handle("GET /readyz/{check}", h)
 //
-// Query parameters: exclude leaves checks out (repeated, or a comma-separated
-// list), and the answer then lists them under "excluded", and those that
-// matched no check under "unmatched_exclude", so that a misspelt exclude
-// does not look as if it had worked; verbose is accepted, and changes nothing
-// since the answer always lists every check. Any other parameter is ignored,
-// as uptime monitors add their own.
+// Query parameters: exclude leaves checks out (repeated, or comma-separated)
+// and the answer lists them under "excluded", or under "unmatched_exclude"
+// those that matched no check, so that a misspelt exclude does not look as if
+// it had worked; verbose changes nothing, as every answer lists every check.
+// Any other parameter is ignored, as uptime monitors add their own.
 //
 // A Startup probe latches: once it has passed with all its checks, it passes
 // for the rest of the handler's life without running them again, as
@@ -44,8 +46,14 @@ import (
 // without a body; other methods get 405 with an Allow header. No path is ever
 // redirected: the kubelet counts an unfollowed redirect as success, so a
 // redirect would make a wrong probe path pass.
+//
+// Handler panics, as http.Handle does on a bad pattern, when sig misspells a
+// probe's signal ("readiness" for signal.Readiness): it would pass for ever.
 func Handler(bus *signal.Bus, sig string, opts ...Option) http.Handler {
-	return newProbe(bus, sig, newConfig(opts))
+	if err := signame.Misspelt(sig); err != nil {
+		panic(fmt.Errorf("httpapi: Handler: %w", err))
+	}
+	return &probe{bus: bus, signal: sig, cfg: newConfig(opts)}
 }
 
 // probe is one readiness-style probe.
@@ -55,10 +63,6 @@ type probe struct {
 	cfg    config
 	// passed is a startup probe's report once it has passed with every check.
 	passed atomic.Pointer[probes.Report]
-}
-
-func newProbe(bus *signal.Bus, sig string, cfg config) *probe {
-	return &probe{bus: bus, signal: sig, cfg: cfg}
 }
 
 func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -97,23 +101,18 @@ func (p *probe) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if rep.Status && p.signal == signal.Startup && len(excluded) == 0 {
-		// Only a probe of every check latches: passing with some left out
-		// proves nothing about the ones left out.
+		// Only a probe of every check latches: one with checks left out proves nothing of them.
 		latched := rep // a copy, so that only a latching answer escapes to the heap
 		p.passed.CompareAndSwap(nil, &latched)
 	}
 	p.answer(w, req, rep)
 }
 
-// serveCheck answers for the one check the path names, in the probe's format
-// with that single check; 404 when the probe has no such check.
+// serveCheck answers for the one check the path names; 404 if there is none.
 func (p *probe) serveCheck(w http.ResponseWriter, req *http.Request, name string) {
 	rep := probes.Check(req.Context(), p.bus, p.signal, signal.Select(func(n string) bool { return n == name }))
 	if len(rep.Checks) == 0 {
-		known := strings.Join(p.bus.Names(p.signal), ", ")
-		if known == "" {
-			known = "none"
-		}
+		known := cmp.Or(strings.Join(p.bus.Names(p.signal), ", "), "none")
 		probe := strings.TrimPrefix(p.signal, "oarepo.probe.")
 		writeError(w, req, http.StatusNotFound, "the "+probe+" probe has no check "+quote(name)+"; its checks: "+known)
 		return
@@ -143,40 +142,51 @@ func (p *probe) answer(w http.ResponseWriter, req *http.Request, rep probes.Repo
 	writeJSON(w, req, code, rep)
 }
 
-// checkName is the check the request's path names below the probe's own
-// path, or "" for the whole probe: the {check} wildcard of an http.ServeMux
-// pattern, the rest of the path that chi's Mount, a chi "/*" route, an
-// http.ServeMux "/readyz/" subtree or http.StripPrefix left.
+// checkName is the check the path names below the probe's, or "" for the
+// whole probe: a {check} path value, the rest chi routed here through a
+// wildcard, or the rest a ServeMux "/readyz/" subtree or StripPrefix left.
 func checkName(req *http.Request) string {
 	if name := req.PathValue("check"); name != "" {
 		return name
 	}
-	path := req.URL.EscapedPath()
-	rctx := chi.RouteContext(req.Context())
+	path, escaped := req.URL.EscapedPath(), true
 	pattern := patternPath(req.Pattern)
-	switch {
-	case rctx != nil && rctx.RoutePath != "":
-		path = rctx.RoutePath
-	case rctx != nil && rctx.URLParam("*") != "":
-		path = rctx.URLParam("*")
-	case pattern == req.URL.Path:
+	if rest, ok := chiRest(req); ok {
+		path, escaped = rest, req.URL.RawPath != "" // chi routes on RawPath, or else on the decoded Path
+	} else if pattern == req.URL.Path {
 		return "" // an exact pattern: the probe's own path
-	case strings.HasSuffix(pattern, "/") && strings.HasPrefix(req.URL.Path, pattern):
+	} else if strings.HasSuffix(pattern, "/") && strings.HasPrefix(req.URL.Path, pattern) {
 		path = strings.TrimPrefix(path, pattern)
 	}
 	path = strings.Trim(path, "/")
-	if name, err := url.PathUnescape(path); err == nil {
+	if name, err := url.PathUnescape(path); escaped && err == nil {
 		return name // "db%232" is the check "db#2", "a%2Fb" the check "a/b"
 	}
 	return path
 }
 
-// patternPath is the path part of an http.ServeMux pattern such as
-// "GET example.com/readyz".
-func patternPath(pattern string) string {
-	if i := strings.IndexByte(pattern, ' '); i >= 0 {
-		pattern = pattern[i+1:]
+// chiRest is the path below the handler when chi routed here through a
+// wildcard ("/*" last among its patterns): a "/*" route's "*" parameter, or
+// the "/"+rest chi's Mount sets RoutePath to, resetting "*". A RoutePath a
+// sub-router left (r.Route) is none, nor a rest http.StripPrefix has cut.
+func chiRest(req *http.Request) (string, bool) {
+	rctx := chi.RouteContext(req.Context())
+	if rctx == nil || len(rctx.RoutePatterns) == 0 {
+		return "", false
 	}
+	last := rctx.RoutePatterns[len(rctx.RoutePatterns)-1]
+	rest := rctx.URLParam("*")
+	if !strings.HasSuffix(last, "/*") {
+		return "", true // an exact route: the probe's own path
+	} else if rest == "" && rctx.RoutePath != strings.TrimSuffix(last, "*") {
+		rest = rctx.RoutePath // else a "/*" route matched with no rest inside a sub-router
+	}
+	return rest, strings.HasSuffix(routedPath(req), rest)
+}
+
+// patternPath is the path part of an http.ServeMux pattern such as
+// "GET example.com/readyz": neither method nor host holds a slash.
+func patternPath(pattern string) string {
 	if i := strings.IndexByte(pattern, '/'); i >= 0 {
 		return pattern[i:]
 	}
