@@ -254,7 +254,7 @@ func TestMisspeltProbeSignalPanics(t *testing.T) {
 		assert.Panics(t, func() { b.Subscribe(name, ok("x")) }, name)
 	}
 	assert.NotPanics(t, func() { b.Subscribe("myapp.cache.warmed", ok("x")) }, "a signal of the user's own")
-	assert.PanicsWithValue(t, `signal: Subscribe("readiness"): no probe publishes this signal; use Readiness, Liveliness, Startup or Environ`,
+	assert.PanicsWithValue(t, `signal: Subscribe("readiness"): no probe publishes the signal "readiness"; did you mean "oarepo.probe.readiness"?`,
 		func() { b.Subscribe("readiness", ok("x")) })
 }
 

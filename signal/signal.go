@@ -23,7 +23,8 @@ package signal
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/oarepo/heartbeat/internal/signame"
 )
 
 // The signal names of the heartbeat probes. They are the names the Python
@@ -61,19 +62,11 @@ type Receiver func(ctx context.Context) Reply
 // the bus's own deadline and panic recovery, which no middleware can remove.
 type Middleware func(Receiver) Receiver
 
-// probeSignals maps the words a probe is known by to its signal.
-var probeSignals = map[string]string{
-	"readiness": Readiness, "liveliness": Liveliness, "liveness": Liveliness,
-	"startup": Startup, "environ": Environ,
-}
-
 // checkName panics for a name meant as a probe's signal that is not one, such
 // as "readiness" for Readiness: receivers subscribed under it would silently
 // never run. Any other name is a signal of the user's own.
 func checkName(name string) {
-	lower := strings.ToLower(name)
-	meant, word := probeSignals[strings.TrimPrefix(lower, "oarepo.probe.")]
-	if name != meant && (word || strings.HasPrefix(lower, "oarepo.probe.")) {
-		panic(fmt.Sprintf("signal: Subscribe(%q): no probe publishes this signal; use Readiness, Liveliness, Startup or Environ", name))
+	if err := signame.Misspelt(name); err != nil {
+		panic(fmt.Sprintf("signal: Subscribe(%q): %v", name, err))
 	}
 }
