@@ -242,12 +242,16 @@ func (c *check) setNode(req *http.Request) {
 	c.mu.Unlock()
 }
 
-// learnFlavor settles an unknown flavour from what an answer proves:
+// learnFlavor settles an unknown flavour from what an answer proves. The
+// flavour is the dialect of the cluster-manager timeout, not the product:
 // Elasticsearch names itself in X-Elastic-Product on every authenticated
-// answer (7.14 and later); OpenSearch's health body carries
-// discovered_cluster_manager (2.x) or discovered_master (1.x), and its error
-// for a missing manager has its own type. Anything else (a 401, a proxy's
-// page) proves nothing, and the next answer is asked again.
+// answer (7.14 and later); OpenSearch 2 and later, the only servers that
+// know cluster_manager_timeout, put discovered_cluster_manager in the
+// health body and have their own error type for a missing manager. An
+// OpenSearch 1.x body has discovered_master alone, and 1.x answers 400 to
+// cluster_manager_timeout: it speaks master_timeout, Elasticsearch's
+// dialect. Anything else (a 401, a proxy's page) proves nothing, and the
+// next answer is asked again.
 func (c *check) learnFlavor(a answer, o outcome) {
 	if Flavor(c.flavor.Load()) != Detect {
 		return
@@ -256,8 +260,10 @@ func (c *check) learnFlavor(a answer, o outcome) {
 	switch {
 	case strings.EqualFold(a.product, "Elasticsearch"):
 		learned = Elasticsearch
-	case o.health != nil && (o.health.DiscoveredClusterManager != nil || o.health.DiscoveredMaster != nil):
+	case o.health != nil && o.health.DiscoveredClusterManager != nil:
 		learned = OpenSearch
+	case o.health != nil && o.health.DiscoveredMaster != nil:
+		learned = Elasticsearch // OpenSearch 1.x
 	case o.health == nil && a.code == http.StatusServiceUnavailable &&
 		bytes.Contains(a.body, []byte("cluster_manager_not_discovered_exception")):
 		learned = OpenSearch

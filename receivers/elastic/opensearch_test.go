@@ -90,6 +90,14 @@ var osCases = []osCase{
 		wantErr: "503 cluster_manager_not_discovered_exception", wantHits: 1,
 	},
 	{
+		name: "no cluster manager discovered, though green", status: "green", fault: fakees.Undiscovered,
+		wantErr: "cluster status is green but no cluster manager is discovered", wantColor: "green",
+	},
+	{
+		name: "no cluster manager discovered, red as a real node says", status: "red", fault: fakees.Undiscovered,
+		wantErr: "cluster status is red but no cluster manager is discovered", wantColor: "red",
+	},
+	{
 		name: "wait_for_status not met in time", status: "yellow", timeout: 400 * time.Millisecond,
 		opts:    []elastic.Option{elastic.WithWaitForStatus("green")},
 		wantErr: "408 timed out waiting for cluster status green; it is yellow", wantColor: "yellow",
@@ -146,6 +154,9 @@ func TestOpenSearch(t *testing.T) {
 							} else {
 								assert.Contains(t, r.Data["error"], tc.wantErr, "probe %d", probe)
 							}
+							if tc.fault == fakees.Undiscovered {
+								assert.Equal(t, false, r.Data["discovered_cluster_manager"])
+							}
 							if tc.wantColor != "" {
 								assert.Equal(t, tc.wantColor, r.Data["cluster_status"])
 							}
@@ -171,9 +182,61 @@ func TestOpenSearch(t *testing.T) {
 	}
 }
 
-// TestOpenSearchDialect pins what each flavour sends: detected OpenSearch
+// TestOpenSearch1 runs an OpenSearch 1.x node through the same clients:
+// detected or named Elasticsearch, the receiver speaks master_timeout, the
+// only name 1.x knows, and reads discovered_master.
+func TestOpenSearch1(t *testing.T) {
+	cases := []struct {
+		name    string
+		status  string
+		fault   fakees.Fault
+		wantOK  bool
+		wantErr string
+	}{
+		{name: "green", status: "green", wantOK: true},
+		{name: "red", status: "red", wantErr: "cluster status is red (unassigned shards: 2)"},
+		{name: "no master discovered", status: "green", fault: fakees.Undiscovered, wantErr: "cluster status is green but no cluster manager is discovered"},
+		{name: "no master", status: "green", fault: fakees.NoMaster, wantErr: "503 master_not_discovered_exception"},
+	}
+	for _, c := range osClients {
+		for _, flavor := range []elastic.Flavor{elastic.Detect, elastic.Elasticsearch} {
+			t.Run(c.name+"/"+flavor.String(), func(t *testing.T) {
+				for _, tc := range cases {
+					t.Run(tc.name, func(t *testing.T) {
+						t.Parallel()
+						srv := fakees.NewOpenSearch1(tc.status, password)
+						srv.Fault = tc.fault
+						t.Cleanup(srv.Close)
+						check := elastic.New(c.new(t, srv.URL, fakees.OpenSearchUser, password, clientOpt{disableRetry: true}),
+							elastic.WithFlavor(flavor))
+						for probe := range 2 {
+							ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+							r := check(ctx)
+							cancel()
+							assert.Equal(t, tc.wantOK, r.Status, "probe %d: %v", probe, r.Data)
+							if tc.wantOK {
+								assert.NotContains(t, r.Data, "error")
+							} else {
+								assert.Equal(t, tc.wantErr, r.Data["error"], "probe %d", probe)
+							}
+							if tc.fault != fakees.NoMaster {
+								assert.Equal(t, tc.fault != fakees.Undiscovered, r.Data["discovered_cluster_manager"], "from discovered_master")
+							}
+							assertNoSecret(t, r)
+						}
+						for _, req := range srv.Requests() {
+							assert.NotContains(t, req, "cluster_manager_timeout=", "OpenSearch 1.x refuses cluster_manager_timeout")
+						}
+					})
+				}
+			})
+		}
+	}
+}
+
+// TestOpenSearchDialect pins what each flavour sends: detected OpenSearch 2
 // speaks cluster_manager_timeout from its second probe on, a named one from
-// the first; each server's reaction to the other's dialect shows why a
+// the first, and detected OpenSearch 1.x master_timeout; each server's reaction to the other's dialect shows why a
 // guess would be worse than sending neither.
 func TestOpenSearchDialect(t *testing.T) {
 	cases := []struct {
@@ -199,6 +262,22 @@ func TestOpenSearchDialect(t *testing.T) {
 			name: "OpenSearch named as Elasticsearch warns every time", node: func() *fakees.Server { return fakees.NewOpenSearch("green", "") },
 			flavor: elastic.Elasticsearch, wantOK: true, wantDepr: 3,
 			wantReqs: []string{`master_timeout=`, `master_timeout=`, `master_timeout=`},
+		},
+		{
+			// discovered_master alone is 1.x, which knows only master_timeout.
+			name: "detected OpenSearch 1.x speaks master_timeout", node: func() *fakees.Server { return fakees.NewOpenSearch1("green", "") },
+			flavor: elastic.Detect, wantOK: true,
+			wantReqs: []string{`^/_cluster/health$`, `^/_cluster/health\?master_timeout=7\d\dms$`, `^/_cluster/health\?master_timeout=7\d\dms$`},
+		},
+		{
+			name: "OpenSearch 1.x named as Elasticsearch", node: func() *fakees.Server { return fakees.NewOpenSearch1("green", "") },
+			flavor: elastic.Elasticsearch, wantOK: true,
+			wantReqs: []string{`^/_cluster/health\?master_timeout=7\d\dms$`, `^/_cluster/health\?master_timeout=7\d\dms$`, `^/_cluster/health\?master_timeout=7\d\dms$`},
+		},
+		{
+			name: "OpenSearch 1.x named as OpenSearch refuses the parameter", node: func() *fakees.Server { return fakees.NewOpenSearch1("green", "") },
+			flavor: elastic.OpenSearch, wantErr: "400 illegal_argument_exception: request [/_cluster/health] contains unrecognized parameter: [cluster_manager_timeout]",
+			wantReqs: []string{`cluster_manager_timeout=`, `cluster_manager_timeout=`, `cluster_manager_timeout=`},
 		},
 		{
 			name: "Elasticsearch named as OpenSearch refuses the parameter", node: func() *fakees.Server { return fakees.New("green", "") },

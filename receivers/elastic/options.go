@@ -23,12 +23,15 @@ type Flavor int32
 const (
 	// Detect learns the flavour from the answers the check gets anyway, at
 	// no extra request: X-Elastic-Product on Elasticsearch's answers,
-	// discovered_cluster_manager in OpenSearch's health body. Until an
-	// answer tells, the check sends no cluster-manager timeout, so a
-	// cluster without an elected master makes those first probes time out
-	// instead of answering 503.
+	// discovered_cluster_manager in the health body of OpenSearch 2 and
+	// later. OpenSearch 1.x, whose body has discovered_master alone, is
+	// learned as Elasticsearch, the dialect it speaks. Until an answer
+	// tells, the check sends no cluster-manager timeout, so a cluster
+	// without an elected master makes those first probes time out instead
+	// of answering 503.
 	Detect Flavor = iota
-	// Elasticsearch sends master_timeout.
+	// Elasticsearch sends master_timeout: for Elasticsearch, and for
+	// OpenSearch 1.x, which knows no other name.
 	Elasticsearch
 	// OpenSearch sends cluster_manager_timeout, the name OpenSearch 2 and
 	// later use; master_timeout would add a deprecation warning to every

@@ -17,6 +17,12 @@
 // cluster_manager_not_discovered_exception, and the security plugin's
 // plain-text 401 and its "no permissions for" 403.
 //
+// As OpenSearch 1.x (NewOpenSearch1): the same headers and security plugin,
+// but discovered_master alone in the health body, the 1.x names
+// master_timeout (accepted without a warning) and
+// master_not_discovered_exception, and a 400 for cluster_manager_timeout,
+// which 1.x does not know, as Elasticsearch does.
+//
 // Both share the faults a health check must survive: a hang, a dropped
 // connection and a server that is not Elasticsearch at all.
 package fakees
@@ -58,6 +64,13 @@ const (
 	// CloseConn hijacks the connection and closes it without a byte, which
 	// the client sees as EOF.
 	CloseConn Fault = "close-conn"
+	// Undiscovered answers 200 with discovered_master (and, on OpenSearch
+	// 2, discovered_cluster_manager) false, as a node answers from its own
+	// state when it knows no elected cluster manager. A real node then
+	// also reports red, for the no-manager block; the fake keeps Status, so
+	// a test can show that the flag alone fails the check. Elasticsearch
+	// has no such field: there it answers as Healthy.
+	Undiscovered Fault = "undiscovered"
 )
 
 // Default identity of the fake cluster.
@@ -70,6 +83,8 @@ const (
 	OpenSearchUser = "admin"
 	// OpenSearchVersion is the version an OpenSearch node reports.
 	OpenSearchVersion = "2.19.1"
+	// OpenSearch1Version is the version an OpenSearch 1.x node reports.
+	OpenSearch1Version = "1.3.20"
 )
 
 // MasterTimeoutDeprecation is the warning OpenSearch 2 logs and sends in a
@@ -99,6 +114,7 @@ type Server struct {
 	UpperCase bool
 
 	openSearch   bool
+	legacy       bool // OpenSearch 1.x
 	hits         atomic.Int64
 	deprecations atomic.Int64
 	mu           sync.Mutex
@@ -123,6 +139,18 @@ func NewOpenSearch(status, password string) *Server {
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
+
+// NewOpenSearch1 starts a fake OpenSearch 1.x node reporting status, with
+// the security plugin as in NewOpenSearch. Close it when done.
+func NewOpenSearch1(status, password string) *Server {
+	s := &Server{Status: status, Password: password, openSearch: true, legacy: true, closing: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// clusterManager reports whether the node speaks OpenSearch 2's
+// cluster-manager names.
+func (s *Server) clusterManager() bool { return s.openSearch && !s.legacy }
 
 // Deprecations returns how many requests used a deprecated parameter: on
 // OpenSearch, each is a line in the node's deprecation log.
@@ -221,22 +249,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 
 // parameters answers, as the node would, a health request whose
 // cluster-manager timeout it rejects, and reports whether the request may go
-// on. Elasticsearch refuses a parameter it does not know; OpenSearch refuses
-// both spellings at once and warns about the deprecated one.
+// on. Elasticsearch and OpenSearch 1.x refuse a parameter they do not know;
+// OpenSearch 2 refuses both spellings at once and warns about the
+// deprecated one.
 func (s *Server) parameters(w http.ResponseWriter, r *http.Request) bool {
 	q := r.URL.Query()
 	_, master := q["master_timeout"]
 	_, manager := q["cluster_manager_timeout"]
 	switch {
-	case !s.openSearch && manager:
+	case !s.clusterManager() && manager:
 		s.writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "illegal_argument_exception",
 			"request ["+r.URL.Path+"] contains unrecognized parameter: [cluster_manager_timeout]"))
 		return false
-	case s.openSearch && master && manager:
+	case s.clusterManager() && master && manager:
 		s.writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "parse_exception",
 			"Please only use one of the request parameters [master_timeout, cluster_manager_timeout]."))
 		return false
-	case s.openSearch && master:
+	case s.clusterManager() && master:
 		s.deprecations.Add(1)
 		w.Header().Add("Warning", "299 OpenSearch-"+OpenSearchVersion+"-"+openSearchBuildHash+
 			` "`+MasterTimeoutDeprecation+`"`)
@@ -248,6 +277,27 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		s.setHeaders(w)
 		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if s.legacy {
+		s.writeJSON(w, http.StatusOK, map[string]any{
+			"name":         "opensearch-node1",
+			"cluster_name": ClusterName,
+			"cluster_uuid": "fV9aC5dXRvKx0yJ2q1m0aw",
+			"version": map[string]any{
+				"distribution": "opensearch",
+				"number":       OpenSearch1Version,
+				"build_type":   "tar",
+				// Stand-ins, not that release's hash and date: nothing reads them.
+				"build_hash":                          "0000000000000000000000000000000000000000",
+				"build_date":                          "2024-12-01T00:00:00.000000000Z",
+				"build_snapshot":                      false,
+				"lucene_version":                      "8.10.1",
+				"minimum_wire_compatibility_version":  "6.8.0",
+				"minimum_index_compatibility_version": "6.0.0-beta1",
+			},
+			"tagline": "The OpenSearch Project: https://opensearch.org/",
+		})
 		return
 	}
 	if s.openSearch {
@@ -293,7 +343,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	switch s.Fault {
 	case NoMaster:
 		typ := "master_not_discovered_exception"
-		if s.openSearch {
+		if s.clusterManager() {
 			typ = "cluster_manager_not_discovered_exception"
 		}
 		s.writeJSON(w, http.StatusServiceUnavailable, map[string]any{
@@ -353,9 +403,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	body := healthBody(s.Status, timedOut)
 	if s.openSearch {
-		// 2.x sends the deprecated field beside its replacement.
-		body["discovered_master"] = true
-		body["discovered_cluster_manager"] = true
+		// 1.x has discovered_master; 2.x sends it, deprecated, beside its
+		// replacement.
+		discovered := s.Fault != Undiscovered
+		body["discovered_master"] = discovered
+		if s.clusterManager() {
+			body["discovered_cluster_manager"] = discovered
+		}
 		if s.UpperCase {
 			body["status"] = strings.ToUpper(s.Status)
 		}

@@ -71,6 +71,13 @@ func TestFaithful(t *testing.T) {
 			wantBody: `{"error":{"root_cause":[{"type":"master_not_discovered_exception","reason":null}],"type":"master_not_discovered_exception","reason":null},"status":503}`,
 		},
 		{name: "forbidden", status: "green", fault: fakees.Forbidden, method: "GET", path: "/_cluster/health", auth: true, wantCode: 403, wantProduct: true},
+		{name: "Elasticsearch has no discovered field", status: "green", fault: fakees.Undiscovered, method: "GET", path: "/_cluster/health", auth: true,
+			wantCode: 200, wantProduct: true,
+			check: func(t *testing.T, h http.Header, b map[string]any) {
+				healthIs("green", false)(t, h, b)
+				assert.NotContains(t, b, "discovered_master")
+				assert.NotContains(t, b, "discovered_cluster_manager")
+			}},
 		{name: "not Elasticsearch", status: "green", fault: fakees.NotElasticsearch, method: "GET", path: "/_cluster/health", auth: true, wantCode: 200,
 			check: healthIs("green", false)},
 	}
@@ -154,12 +161,14 @@ func TestFaults(t *testing.T) {
 	assert.Equal(t, []string{"/_cluster/health"}, srv.Requests())
 }
 
-// TestFaithfulOpenSearch pins the OpenSearch mode to what an OpenSearch 2
-// node sends, after opensearch-api-specification (cluster.health, info)
-// and the OpenSearch and security plugin sources.
+// TestFaithfulOpenSearch pins the OpenSearch modes to what an OpenSearch 2
+// node (and, where legacy is set, a 1.x node) sends, after
+// opensearch-api-specification (cluster.health, info) and the OpenSearch
+// and security plugin sources.
 func TestFaithfulOpenSearch(t *testing.T) {
 	cases := []struct {
 		name        string
+		legacy      bool // OpenSearch 1.x
 		status      string
 		upper       bool
 		fault       fakees.Fault
@@ -192,6 +201,59 @@ func TestFaithfulOpenSearch(t *testing.T) {
 				assert.Equal(t, true, b["discovered_cluster_manager"])
 				assert.Equal(t, true, b["discovered_master"])
 			},
+		},
+		{
+			name: "no cluster manager discovered", status: "green", fault: fakees.Undiscovered, path: "/_cluster/health", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, h http.Header, b map[string]any) {
+				healthIs("green", false)(t, h, b)
+				assert.Equal(t, false, b["discovered_cluster_manager"])
+				assert.Equal(t, false, b["discovered_master"])
+			},
+		},
+		{
+			name: "1.x info", legacy: true, status: "green", path: "/", auth: true, wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, _ http.Header, b map[string]any) {
+				v := b["version"].(map[string]any)
+				assert.Equal(t, "opensearch", v["distribution"])
+				assert.Equal(t, fakees.OpenSearch1Version, v["number"])
+				assert.True(t, strings.HasPrefix(v["number"].(string), "1."))
+			},
+		},
+		{
+			name: "1.x green knows only discovered_master", legacy: true, status: "green", path: "/_cluster/health", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, h http.Header, b map[string]any) {
+				healthIs("green", false)(t, h, b)
+				assert.Equal(t, true, b["discovered_master"])
+				assert.NotContains(t, b, "discovered_cluster_manager")
+			},
+		},
+		{
+			name: "1.x master_timeout without a warning", legacy: true, status: "green", path: "/_cluster/health?master_timeout=30s", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8", check: healthIs("green", false),
+		},
+		{
+			name: "1.x refuses cluster_manager_timeout", legacy: true, status: "green", path: "/_cluster/health?cluster_manager_timeout=30s", auth: true,
+			wantCode: 400, wantType: "application/json; charset=UTF-8",
+			wantBody: `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"request [/_cluster/health] contains unrecognized parameter: [cluster_manager_timeout]"}],"type":"illegal_argument_exception","reason":"request [/_cluster/health] contains unrecognized parameter: [cluster_manager_timeout]"},"status":400}`,
+		},
+		{
+			name: "1.x no master", legacy: true, status: "green", fault: fakees.NoMaster, path: "/_cluster/health", auth: true,
+			wantCode: 503, wantType: "application/json; charset=UTF-8",
+			wantBody: `{"error":{"root_cause":[{"type":"master_not_discovered_exception","reason":null}],"type":"master_not_discovered_exception","reason":null},"status":503}`,
+		},
+		{
+			name: "1.x no master discovered", legacy: true, status: "green", fault: fakees.Undiscovered, path: "/_cluster/health", auth: true,
+			wantCode: 200, wantType: "application/json; charset=UTF-8",
+			check: func(t *testing.T, h http.Header, b map[string]any) {
+				assert.Equal(t, false, b["discovered_master"])
+				assert.NotContains(t, b, "discovered_cluster_manager")
+			},
+		},
+		{
+			name: "1.x security plugin 401", legacy: true, status: "green", path: "/_cluster/health", wantCode: 401,
+			wantType: "text/plain; charset=UTF-8", wantBody: "Unauthorized",
 		},
 		{
 			name: "RED in capitals is 200", status: "red", upper: true, path: "/_cluster/health", auth: true,
@@ -231,7 +293,11 @@ func TestFaithfulOpenSearch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := fakees.NewOpenSearch(tc.status, password)
+			newNode := fakees.NewOpenSearch
+			if tc.legacy {
+				newNode = fakees.NewOpenSearch1
+			}
+			srv := newNode(tc.status, password)
 			srv.Fault, srv.UpperCase = tc.fault, tc.upper
 			t.Cleanup(srv.Close)
 			req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
