@@ -34,8 +34,9 @@
 //
 // amqp091-go's calls take no context, so the round trip runs on a goroutine
 // and the check answers by the probe's deadline whatever the broker does
-// ("timed out after 300ms: the server at 127.0.0.1:5672 accepts TCP
-// connections but the call got no answer in time"). At most one round trip
+// ("timed out after 750ms: the server at 127.0.0.1:5672 accepts TCP
+// connections but the call got no answer in time", with the bus's default
+// timeout, 800ms less its 50ms margin). At most one round trip
 // per receiver is in flight: a probe that arrives while an earlier one still
 // waits joins it instead of opening another channel.
 //

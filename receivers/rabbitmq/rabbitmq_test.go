@@ -81,17 +81,14 @@ func TestHealthy(t *testing.T) {
 	assert.False(t, conn.IsClosed(), "the check leaves the application's connection open")
 }
 
-// TestQueueStats declares a queue of the test's own, with a unique name,
-// puts two messages in it and deletes it at the end.
+// TestQueueStats declares a queue of the test's own (see ownQueue), puts
+// two messages in it and consumes them.
 func TestQueueStats(t *testing.T) {
 	conn := dial(t, brokerURL(t))
+	name := ownQueue(t, conn)
 	ch, err := conn.Channel()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ch.Close() })
-	name := unique("heartbeat-test-")
-	_, err = ch.QueueDeclare(name, false, false, false, false, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = ch.QueueDelete(name, false, false, false) })
 	require.NoError(t, ch.Confirm(false))
 	for range 2 {
 		c, err := ch.PublishWithDeferredConfirm("", name, false, false, amqp.Publishing{Body: []byte("x")})
@@ -475,13 +472,19 @@ func TestSecretsAreScrubbed(t *testing.T) {
 	receivertest.AssertNoSecret(t, reply, secret, "pw-in-url")
 }
 
-// ownQueue declares a queue of the test's own, deleted when it ends.
+// ownQueue declares a queue of the test's own on conn, deleted when the
+// test ends. The broker is shared, so the queue is exclusive: it belongs
+// to conn, no other connection can use it, and
+// the broker deletes it when conn closes, however the test run ends, a
+// killed one included. The receiver under test must be given conn itself:
+// from another connection even a passive declare fails with
+// RESOURCE_LOCKED.
 func ownQueue(t testing.TB, conn *amqp.Connection) string {
 	t.Helper()
 	ch, err := conn.Channel()
 	require.NoError(t, err)
 	name := unique("heartbeat-test-")
-	_, err = ch.QueueDeclare(name, false, false, false, false, nil)
+	_, err = ch.QueueDeclare(name, false, false, true, false, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		_, _ = ch.QueueDelete(name, false, false, false)
