@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/opensearch-project/opensearch-go/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
 	goredis "github.com/redis/go-redis/v9"
 
@@ -33,9 +34,12 @@ const (
 	envPostgres = "HEARTBEAT_POSTGRES_URL" // postgres://user:pw@host:5432/db
 	envRedis    = "HEARTBEAT_REDIS_URL"    // redis://:pw@host:6379/0
 	envElastic  = "HEARTBEAT_ELASTIC_URL"  // https://elastic:pw@host:9200
-	envMySQL    = "HEARTBEAT_MYSQL_DSN"    // user:pw@tcp(host:3306)/db (go-sql-driver/mysql)
-	envAMQP     = "HEARTBEAT_AMQP_URL"     // amqp://user:pw@host:5672/
-	envS3       = "HEARTBEAT_S3_URL"       // https://key:secret@host:9000/bucket
+	// OpenSearch 2 or later: https://admin:pw@host:9200. An OpenSearch 1.x
+	// cluster is checked the same way with elastic.WithFlavor(elastic.Elasticsearch).
+	envOpenSearch = "HEARTBEAT_OPENSEARCH_URL"
+	envMySQL      = "HEARTBEAT_MYSQL_DSN" // user:pw@tcp(host:3306)/db (go-sql-driver/mysql)
+	envAMQP       = "HEARTBEAT_AMQP_URL"  // amqp://user:pw@host:5672/
+	envS3         = "HEARTBEAT_S3_URL"    // https://key:secret@host:9000/bucket
 )
 
 // subscribeBackends creates a client for each backend named in the
@@ -43,7 +47,8 @@ const (
 // outage of a shared backend must take pods out of traffic, not restart all
 // of them. It returns a function that closes the clients. Errors never carry
 // a password: the clients' own messages can (go-redis's ParseURL and
-// go-elasticsearch's NewClient print the raw URL), so they are scrubbed.
+// go-elasticsearch's and opensearch-go's NewClient print the raw URL), so
+// they are scrubbed.
 func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), err error) {
 	var closers []func()
 	closeAll = func() {
@@ -90,6 +95,21 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 			return fail(envElastic, err, password(raw))
 		}
 		bus.Subscribe(signal.Readiness, elastic.New(es), signal.Named("elasticsearch"))
+	}
+
+	if raw := os.Getenv(envOpenSearch); raw != "" {
+		// go-elasticsearch refuses OpenSearch; opensearch-go's client is a
+		// Transport as well, and naming the flavour makes the first probe
+		// send cluster_manager_timeout, not the deprecated master_timeout.
+		client, err := opensearch.NewClient(opensearch.Config{
+			Addresses:    []string{raw},
+			DisableRetry: true, // as for Elasticsearch: a retried 503 hides the missing cluster manager
+		})
+		if err != nil {
+			return fail(envOpenSearch, err, password(raw))
+		}
+		bus.Subscribe(signal.Readiness, elastic.New(client, elastic.WithFlavor(elastic.OpenSearch),
+			elastic.WithName("opensearch")), signal.Named("opensearch"))
 	}
 
 	if raw := os.Getenv(envMySQL); raw != "" {

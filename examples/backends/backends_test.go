@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,6 +29,50 @@ func fakeElastic(t *testing.T) string {
 	return srv.URL
 }
 
+// openSearchPassword is the fake OpenSearch node's admin password.
+const openSearchPassword = "0pen-S3arch-pw"
+
+// fakeOpenSearch answers as a green single-node OpenSearch 2 does: no
+// product header (go-elasticsearch would refuse it), the security plugin's
+// 401 without the admin's credentials, and both discovered fields. It
+// refuses master_timeout together with cluster_manager_timeout, as the
+// node does, and returns the URL to reach it with the credentials in it,
+// and the queries of the health requests it got.
+func fakeOpenSearch(t *testing.T) (rawURL string, queries func() []string) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != openSearchPassword {
+			w.Header().Set("WWW-Authenticate", `Basic realm="OpenSearch Security"`)
+			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte("Unauthorized"))
+			return
+		}
+		mu.Lock()
+		got = append(got, r.URL.RawQuery)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		q := r.URL.Query()
+		if q.Has("master_timeout") && q.Has("cluster_manager_timeout") {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":{"type":"parse_exception","reason":"Please only use one of the request parameters [master_timeout, cluster_manager_timeout]."},"status":400}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"cluster_name":"quickstart","status":"green","timed_out":false,"number_of_nodes":1,` +
+			`"discovered_master":true,"discovered_cluster_manager":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	u.User = url.UserPassword("admin", openSearchPassword)
+	return u.String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
 func TestQuickstartWithEveryBackend(t *testing.T) {
 	pg := testenv.Get("HEARTBEAT_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	rd := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -35,6 +81,8 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	t.Setenv(envPostgres, pg)
 	t.Setenv(envRedis, rd)
 	t.Setenv(envElastic, fakeElastic(t))
+	osURL, osQueries := fakeOpenSearch(t)
+	t.Setenv(envOpenSearch, osURL)
 	my := testenv.Get("HEARTBEAT_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/")
 	mq := testenv.Get("HEARTBEAT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 	testenv.RequireTCP(t, "MariaDB", "127.0.0.1:3306")
@@ -52,12 +100,21 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	code, body := probe(t, addr, "readiness")
 	require.Equal(t, http.StatusOK, code, "%v", body)
 	checks := body["checks"].(map[string]any)
-	for _, name := range []string{"postgres", "redis", "elasticsearch", "mysql", "rabbitmq"} {
+	for _, name := range []string{"postgres", "redis", "elasticsearch", "opensearch", "mysql", "rabbitmq"} {
 		c, ok := checks[name].(map[string]any)
 		if assert.True(t, ok, "readiness has %s: %v", name, checks) {
 			assert.Equal(t, true, c["status"], "%s: %v", name, c)
 		}
 	}
+	// Named OpenSearch, the first probe already speaks its dialect, and
+	// the URL's credentials reached the node.
+	queries := osQueries()
+	require.NotEmpty(t, queries, "the OpenSearch check reached the node with the URL's credentials")
+	for _, q := range queries {
+		assert.Contains(t, q, "cluster_manager_timeout=")
+		assert.NotContains(t, q, "master_timeout=", "OpenSearch deprecates master_timeout")
+	}
+
 	code, body = probe(t, addr, "liveliness")
 	assert.Equal(t, http.StatusOK, code)
 	assert.NotContains(t, body["checks"], "postgres", "shared backends stay out of liveliness")
@@ -76,11 +133,12 @@ func probe(t *testing.T, addr, path string) (int, map[string]any) {
 func TestQuickstartBackendErrorsHideThePassword(t *testing.T) {
 	const secret = "Qu1ck-S3cret-pw"
 	cases := map[string]string{
-		envPostgres: "postgres://app:" + secret + "@127.0.0.1:notaport/db",
-		envRedis:    "redis://:" + secret + "@127.0.0.1:notaport/0",
-		envElastic:  "http://elastic:" + secret + "@127.0.0.1:notaport",
-		envAMQP:     "amqp://guest:" + secret + "@127.0.0.1:notaport/",
-		envS3:       "http://key:" + secret + "@127.0.0.1:notaport/bucket",
+		envPostgres:   "postgres://app:" + secret + "@127.0.0.1:notaport/db",
+		envRedis:      "redis://:" + secret + "@127.0.0.1:notaport/0",
+		envElastic:    "http://elastic:" + secret + "@127.0.0.1:notaport",
+		envOpenSearch: "http://admin:" + secret + "@127.0.0.1:notaport",
+		envAMQP:       "amqp://guest:" + secret + "@127.0.0.1:notaport/",
+		envS3:         "http://key:" + secret + "@127.0.0.1:notaport/bucket",
 	}
 	for env, raw := range cases {
 		t.Run(env, func(t *testing.T) {

@@ -20,6 +20,7 @@ require (
 	github.com/oarepo/heartbeat/receivers/elastic v0.0.0-00010101000000-000000000000
 	github.com/oarepo/heartbeat/receivers/postgres v0.0.0-00010101000000-000000000000
 	github.com/oarepo/heartbeat/receivers/redis v0.0.0-00010101000000-000000000000
+	github.com/opensearch-project/opensearch-go/v4 v4.7.3
 	github.com/rabbitmq/amqp091-go v1.16.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1

@@ -9,8 +9,10 @@
 //	go run ./examples/backends
 //	curl -i http://127.0.0.1:8080/.well-known/heartbeat/readiness
 //
-// HEARTBEAT_ELASTIC_URL (Elasticsearch) and HEARTBEAT_S3_URL
-// (https://key:secret@host:9000/bucket) add those two.
+// HEARTBEAT_ELASTIC_URL (Elasticsearch, through go-elasticsearch),
+// HEARTBEAT_OPENSEARCH_URL (OpenSearch 2 or later, through opensearch-go:
+// https://admin:pw@host:9200) and HEARTBEAT_S3_URL
+// (https://key:secret@host:9000/bucket) add those three.
 //
 // Unset variables leave their receivers out; with none set it serves an
 // empty, passing readiness. Checks of shared backends go on readiness only:
