@@ -21,8 +21,9 @@
 // The receiver answers by its context's deadline even if the driver does
 // not, and runs at most one database call at a time: a probe that arrives
 // while an earlier call still hangs waits for that call instead of adding
-// another. A timeout reads "timed out after 300ms" followed, when a quick
-// TCP dial to the server can tell, by what it found ("connection refused",
+// another. A timeout reads "timed out after 750ms" with the bus's default
+// timeout (800ms less its 50ms margin) followed, when a quick TCP dial to
+// the server can tell, by what it found ("connection refused",
 // "the server at … accepts TCP connections but the call got no answer in
 // time").
 //

@@ -53,7 +53,8 @@ func WithQuery(query string) Option {
 }
 
 // WithAddr names the server's host:port. database/sql hides the address in
-// the DSN, so without it a timeout reads "timed out after 300ms"; with it
+// the DSN, so without it a timeout reads just "timed out after 750ms" (with
+// the bus's default timeout); with it
 // the receiver dials the address once, shortly before the deadline, and
 // adds what it found ("connection refused", "the server at … accepts TCP
 // connections but the call got no answer in time"). The default is none.
