@@ -34,6 +34,14 @@
 // and join runs under way like any other, so the calls a receiver makes to
 // its backend stay bounded however many streams are open.
 //
+// The startup service latches, as the HTTP startup probe does and as
+// Kubernetes expects of a startupProbe: once the server has answered it
+// SERVING (a Check or List whose publish passed with every startup check, or
+// a Watch of "startup" that sent SERVING), Check, List and Watch answer it
+// SERVING for the rest of the Server's life without publishing
+// signal.Startup again, so that a startup check (a warm-up, a migration)
+// runs only while the process starts. Shutdown still makes it NOT_SERVING.
+//
 // A draining server fails readiness through the drain's "shutdown" check on
 // the bus (drain.Drain.Subscribe), over gRPC as over HTTP, while liveliness
 // keeps serving.

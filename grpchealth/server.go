@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -40,12 +41,21 @@ var services = map[string][]string{
 
 // Server is a grpc.health.v1.Health server over a bus. Register it with
 // healthpb.RegisterHealthServer. It is safe for concurrent use.
+//
+// Its startup service latches, as the HTTP startup probe does: once the
+// server has answered it SERVING (a Check or List whose publish of
+// signal.Startup passed with every check, or a Watch of "startup" that sent
+// SERVING), it answers SERVING for the rest of the Server's life without
+// publishing signal.Startup again, until Shutdown.
 type Server struct {
 	healthpb.UnimplementedHealthServer
 
 	bus      *signal.Bus
 	mon      *monitor.Monitor
 	interval time.Duration
+
+	// started is set once the startup service has been answered SERVING.
+	started atomic.Bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -92,19 +102,23 @@ func (s *Server) isShutdown() bool {
 }
 
 // Check answers the service's status by publishing its probes' signals,
-// like an HTTP probe. An unknown service is codes.NotFound.
+// like an HTTP probe; a startup that has passed is not published again (see
+// Server). An unknown service is codes.NotFound.
 func (s *Server) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	probes, ok := services[req.GetService()]
 	if !ok {
 		return nil, status.Error(codes.NotFound, "unknown service")
 	}
 	got := s.publish(ctx, probes)
+	s.latch(got)
 	return response(all(got, probes)), nil
 }
 
-// List answers every service, publishing each probe's signal once.
+// List answers every service, publishing each probe's signal once (startup
+// only until it has passed).
 func (s *Server) List(ctx context.Context, _ *healthpb.HealthListRequest) (*healthpb.HealthListResponse, error) {
 	got := s.publish(ctx, []string{"readiness", "liveliness", "startup"})
+	s.latch(got)
 	out := &healthpb.HealthListResponse{Statuses: make(map[string]*healthpb.HealthCheckResponse, len(services))}
 	for name, probes := range services {
 		out.Statuses[name] = response(all(got, probes))
@@ -145,7 +159,9 @@ func (s *Server) Watch(req *healthpb.HealthCheckRequest, stream grpc.ServerStrea
 
 	var sent *healthpb.HealthCheckResponse_ServingStatus
 	send := func() error {
-		st := response(all(s.stored(probes), probes)).Status
+		got := s.stored(probes)
+		s.latch(got)
+		st := response(all(got, probes)).Status
 		if sent != nil && *sent == st {
 			return nil
 		}
@@ -171,12 +187,19 @@ func (s *Server) Watch(req *healthpb.HealthCheckRequest, stream grpc.ServerStrea
 }
 
 // publish publishes the probes' signals at once and reports each probe's
-// status as the bus answered it (no thresholds).
+// status as the bus answered it (no thresholds). A latched startup passes
+// without a publish.
 func (s *Server) publish(ctx context.Context, probes []string) map[string]bool {
 	got := make(map[string]bool, len(probes))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, p := range probes {
+		if p == "startup" && s.started.Load() {
+			mu.Lock() // the goroutines of the probes before it may be writing
+			got[p] = true
+			mu.Unlock()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -194,14 +217,26 @@ func (s *Server) publish(ctx context.Context, probes []string) map[string]bool {
 }
 
 // stored reports each probe's status as the monitor holds it (after its
-// thresholds).
+// thresholds); a latched startup passes.
 func (s *Server) stored(probes []string) map[string]bool {
 	got := make(map[string]bool, len(probes))
 	for _, p := range probes {
+		if p == "startup" && s.started.Load() {
+			got[p] = true
+			continue
+		}
 		st, ok := s.mon.Probe(p)
 		got[p] = ok && st.Status
 	}
 	return s.shut(got)
+}
+
+// latch latches the startup service when got, an answer about to be given,
+// has it passing with every check. After Shutdown got is all false.
+func (s *Server) latch(got map[string]bool) {
+	if got["startup"] {
+		s.started.Store(true)
+	}
 }
 
 // shut makes every status false after Shutdown.

@@ -190,6 +190,86 @@ func TestList(t *testing.T) {
 	}, got)
 }
 
+// TestStartupLatches: once a startup Check has passed with every check,
+// startup stays SERVING without running its checks again, as the HTTP
+// startup probe latches; Watch and List say so too, and other services
+// still publish.
+func TestStartupLatches(t *testing.T) {
+	f := newFixture(t, []signal.Option{signal.WithCacheTTL(0)}, grpchealth.WithWatchInterval(20*time.Millisecond))
+	var runs atomic.Int64
+	f.bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
+		// passes on its first run only
+		return signal.Reply{Name: "warmup", Status: runs.Add(1) == 1}
+	}, signal.Named("warmup"))
+	f.bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "migrations", Status: true}
+	}, signal.Named("migrations"))
+
+	require.Equal(t, serving, check(t, f.client, "startup"), "the first run passes")
+	require.Equal(t, int64(1), runs.Load())
+	for range 3 {
+		assert.Equal(t, serving, check(t, f.client, "startup"), "latched")
+	}
+	ch := watch(t, f.client, "startup")
+	assert.Equal(t, serving, next(t, ch, 5*time.Second), "Watch starts latched")
+	resp, err := f.client.List(context.Background(), &healthpb.HealthListRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, serving, resp.GetStatuses()["startup"].GetStatus(), "List too")
+	select {
+	case st := <-ch:
+		t.Fatalf("Watch changed after the latch: %v", st)
+	case <-time.After(200 * time.Millisecond): // ten watch intervals
+	}
+	assert.Equal(t, int64(1), runs.Load(), "the startup receiver is not run again")
+
+	before := f.calls.Load()
+	assert.Equal(t, serving, check(t, f.client, "readiness"))
+	assert.Greater(t, f.calls.Load(), before, "readiness still publishes")
+
+	f.health.Shutdown()
+	assert.Equal(t, notServing, check(t, f.client, "startup"), "Shutdown overrides the latch")
+}
+
+// TestStartupLatchesOnlyOnAPass: a failing startup is published on every
+// Check until it passes with every check.
+func TestStartupLatchesOnlyOnAPass(t *testing.T) {
+	f := newFixture(t, []signal.Option{signal.WithCacheTTL(0)})
+	var runs atomic.Int64
+	f.bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "warmup", Status: runs.Add(1) >= 3}
+	}, signal.Named("warmup"))
+	f.bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "migrations", Status: true}
+	}, signal.Named("migrations"))
+
+	assert.Equal(t, notServing, check(t, f.client, "startup"))
+	assert.Equal(t, notServing, check(t, f.client, "startup"), "a failure does not latch")
+	assert.Equal(t, serving, check(t, f.client, "startup"), "the third run passes")
+	assert.Equal(t, serving, check(t, f.client, "startup"))
+	assert.Equal(t, int64(3), runs.Load(), "no run after the pass")
+}
+
+// TestWatchStartupLatches: a Watch of startup that has sent SERVING keeps
+// SERVING, and its own publishes stop running the startup checks.
+func TestWatchStartupLatches(t *testing.T) {
+	f := newFixture(t, []signal.Option{signal.WithCacheTTL(0)}, grpchealth.WithWatchInterval(20*time.Millisecond))
+	var runs atomic.Int64
+	f.bus.Subscribe(signal.Startup, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "warmup", Status: runs.Add(1) == 1}
+	}, signal.Named("warmup"))
+
+	ch := watch(t, f.client, "startup")
+	assert.Equal(t, serving, next(t, ch, 5*time.Second))
+	select {
+	case st := <-ch:
+		t.Fatalf("Watch changed after it had sent SERVING: %v", st)
+	case <-time.After(200 * time.Millisecond):
+	}
+	assert.Equal(t, int64(1), runs.Load(), "the stream's publishes skip a latched startup")
+	assert.Equal(t, serving, check(t, f.client, "startup"), "and Check is latched too")
+	assert.Equal(t, int64(1), runs.Load())
+}
+
 // TestDrain: the drain's check on the bus fails readiness over gRPC too.
 func TestDrain(t *testing.T) {
 	d := &drain.Drain{}
