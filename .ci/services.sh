@@ -12,9 +12,12 @@
 #     server of their own on a free port;
 #   - Redis on 127.0.0.1:6379 without a password (or
 #     HEARTBEAT_TEST_REDIS_URL); redis-server for private servers;
-#   - MariaDB on 127.0.0.1:3306 and RabbitMQ on 127.0.0.1:5672;
-#   - promtool (Debian's prometheus package) and chromium + chromedriver,
-#     as binaries only;
+#   - MariaDB on 127.0.0.1:3306: user root without a password over TCP, a
+#     database named test (or HEARTBEAT_TEST_MYSQL_DSN);
+#   - RabbitMQ on 127.0.0.1:5672;
+#   - prometheus and promtool (both from Debian's prometheus package; the
+#     deploy tests start a private Prometheus server of their own) and
+#     chromium + chromedriver, as binaries only;
 #   - whatever .ci/seaweedfs.sh sets up, when that script exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +51,7 @@ missing=()
 have redis-server || missing+=(redis-server)
 [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 have rabbitmq-server || missing+=(rabbitmq-server)
-have promtool || missing+=(prometheus)
+have prometheus && have promtool || missing+=(prometheus)
 have chromium || missing+=(chromium)
 have chromedriver || missing+=(chromium-driver)
 if ((${#missing[@]})); then
@@ -99,11 +102,32 @@ wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
 
 # --- MariaDB -------------------------------------------------------------------
 
+mariadb_started=false
 if ! tcp_open 127.0.0.1 3306; then
 	log "starting MariaDB"
 	start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+	mariadb_started=true
 fi
 wait_for MariaDB tcp_open 127.0.0.1 3306
+
+# The tests connect as root without a password over TCP, to the database
+# test (receivers/sql); only checked here, as for PostgreSQL.
+mariadb_root() { mariadb --connect-timeout=5 -N -B -h 127.0.0.1 -P 3306 -u root "$@"; }
+if ! mariadb_root -e 'select 1' >/dev/null 2>&1; then
+	log "MariaDB on 127.0.0.1:3306 does not let root in without a password over TCP;"
+	log "point HEARTBEAT_TEST_MYSQL_DSN at a server and user that may connect"
+	[[ -n "${HEARTBEAT_TEST_MYSQL_DSN:-}" ]] || exit 1
+elif [[ "$(mariadb_root -e "select 1 from information_schema.schemata where schema_name = 'test'")" != 1 ]]; then
+	if $mariadb_started; then
+		# A server this script started itself, on a fresh machine.
+		log "creating MariaDB database test"
+		mariadb_root -e 'create database test'
+	elif [[ -z "${HEARTBEAT_TEST_MYSQL_DSN:-}" ]]; then
+		log "MariaDB on 127.0.0.1:3306 has no database test, and this script"
+		log "changes no server it did not start: create it, or set HEARTBEAT_TEST_MYSQL_DSN"
+		exit 1
+	fi
+fi
 
 # --- RabbitMQ ------------------------------------------------------------------
 
