@@ -8,6 +8,7 @@ require (
 	github.com/oarepo/heartbeat v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.24.1
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 	k8s.io/api v0.35.10
 	sigs.k8s.io/yaml v1.6.0
 )
@@ -20,6 +21,8 @@ require (
 	github.com/prometheus/common v0.70.1 // indirect
 	github.com/prometheus/procfs v0.21.1 // indirect
 	golang.org/x/sys v0.47.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
+	google.golang.org/grpc v1.84.0 // indirect
 	google.golang.org/protobuf v1.36.12-0.20260120151049-f2248ac996af // indirect
 )
 
@@ -31,6 +34,7 @@ require (
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
+	github.com/oarepo/heartbeat/grpchealth v0.0.0-00010101000000-000000000000
 	github.com/oarepo/heartbeat/metrics/prometheus v0.0.0-00010101000000-000000000000
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
@@ -48,3 +52,5 @@ require (
 )
 
 replace github.com/oarepo/heartbeat/metrics/prometheus => ../metrics/prometheus
+
+replace github.com/oarepo/heartbeat/grpchealth => ../grpchealth

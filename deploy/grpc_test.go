@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"net"
@@ -15,10 +16,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/oarepo/heartbeat/drain"
+	"github.com/oarepo/heartbeat/grpchealth"
 	"github.com/oarepo/heartbeat/internal/testenv"
+	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -237,4 +242,59 @@ func TestObservabilityDocQuotesTheGRPCManifest(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("kubernetes", grpcManifest))
 	require.NoError(t, err)
 	assert.Contains(t, string(doc), "```yaml\n"+string(b)+"```\n", "docs/observability.md quotes %s verbatim", grpcManifest)
+}
+
+// TestGRPCHealthProbeHungReceiver: a readiness receiver that never returns
+// is answered NOT_SERVING at the bus's deadline, inside the one second a
+// kubelet grpc probe waits (timeoutSeconds: 1): grpc-health-probe, with that
+// RPC timeout, exits "unhealthy", not with a timeout, while liveness still
+// serves. The server is heartbeat's grpchealth in this process, over a real
+// loopback listener, as the quickstart serves it.
+func TestGRPCHealthProbeHungReceiver(t *testing.T) {
+	probe := healthProbeBinary(t)
+	release := make(chan struct{})
+	bus := signal.NewBus()
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		<-release // hangs, deaf to its context, until the test ends
+		return signal.Reply{Name: "search", Status: true}
+	}, signal.Named("search"))
+	bus.Subscribe(signal.Liveliness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "process", Status: true}
+	}, signal.Named("process"))
+	mon := monitor.New(bus)
+	health := grpchealth.New(bus, mon)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, health)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		health.Shutdown()
+		srv.GracefulStop()
+		assert.NoError(t, <-served)
+		close(release) // let the hung receiver's goroutine end, for goleak
+		mon.Close()
+	})
+
+	run := func(service string) (int, string, time.Duration) {
+		start := time.Now()
+		out, err := exec.Command(probe, "-addr="+ln.Addr().String(), "-service="+service,
+			"-connect-timeout=1s", "-rpc-timeout=1s").CombinedOutput()
+		took := time.Since(start)
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out), took
+		}
+		require.NoError(t, err, "%s", out)
+		return 0, string(out), took
+	}
+	for _, svc := range []string{"readiness", ""} {
+		code, out, took := run(svc)
+		assert.Equal(t, probeUnhealthy, code, "service %q is NOT_SERVING, not a timeout: %s", svc, out)
+		assert.Contains(t, out, "NOT_SERVING", "service %q", svc)
+		assert.Less(t, took, 5*time.Second, "service %q: answered by the deadline (%v)", svc, took)
+	}
+	code, out, _ := run("liveness")
+	assert.Equal(t, probeHealthy, code, "a hung readiness receiver leaves liveness alone: %s", out)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -39,37 +40,46 @@ var manifests = []string{"deployment.yaml", "deployment-exec.yaml"}
 // and shared by every test of the package.
 var bin struct{ quickstart, heartbeat string }
 
+// TestMain builds the binaries, runs the tests and then fails the run if a
+// goroutine is left over: TestRealPrometheus and the scenario servers run
+// receivers, a monitor and HTTP servers in this process.
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		dir, err := os.MkdirTemp("", "heartbeat-deploy")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		exe := ""
-		if runtime.GOOS == "windows" {
-			exe = ".exe"
-		}
-		bin.quickstart = filepath.Join(dir, "quickstart"+exe)
-		bin.heartbeat = filepath.Join(dir, "heartbeat"+exe)
-		// One go build for both, into the directory (each binary named after
-		// its package), without debug information, which the tests never
-		// read. Built with -race when this test binary is, so that it reuses
-		// the packages the other modules' tests have just compiled the same
-		// way instead of compiling every dependency once more.
-		args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
-		if raceEnabled() {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./examples/quickstart", "./cmd/heartbeat")...)
-		cmd.Dir = ".." // the repository's root: the binaries the manifests run
-		if b, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, b)
-			return 1
-		}
-		return m.Run()
-	}())
+	goleak.VerifyTestMain(mainRun{m})
+}
+
+// mainRun is m with the binaries built before its tests and removed after,
+// so that goleak.VerifyTestMain, which exits, runs after the cleanup.
+type mainRun struct{ m *testing.M }
+
+func (r mainRun) Run() int {
+	dir, err := os.MkdirTemp("", "heartbeat-deploy")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	exe := ""
+	if runtime.GOOS == "windows" {
+		exe = ".exe"
+	}
+	bin.quickstart = filepath.Join(dir, "quickstart"+exe)
+	bin.heartbeat = filepath.Join(dir, "heartbeat"+exe)
+	// One go build for both, into the directory (each binary named after
+	// its package), without debug information, which the tests never
+	// read. Built with -race when this test binary is, so that it reuses
+	// the packages the other modules' tests have just compiled the same
+	// way instead of compiling every dependency once more.
+	args := []string{"build", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
+	if raceEnabled() {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./examples/quickstart", "./cmd/heartbeat")...)
+	cmd.Dir = ".." // the repository's root: the binaries the manifests run
+	if b, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, b)
+		return 1
+	}
+	return r.m.Run()
 }
 
 // raceEnabled reports whether this test binary was built with -race.
