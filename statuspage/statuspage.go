@@ -152,11 +152,14 @@ type Probe struct {
 	Checks []Check `json:"checks"`
 }
 
-// Check is one check's part of State; all but Name and Status are left out
-// for a caller that may not see details.
+// Check is one check's part of State; all but Name, Status and Pending are
+// left out for a caller that may not see details.
 type Check struct {
-	Name           string            `json:"name"`
-	Status         bool              `json:"status"`
+	Name   string `json:"name"`
+	Status bool   `json:"status"`
+	// Pending is true for a check no probe has run yet (its Status is then
+	// false): whether a check has run is part of its status, not a detail.
+	Pending        bool              `json:"pending,omitempty"`
 	Outcome        monitor.Outcome   `json:"outcome,omitempty"`
 	Error          string            `json:"error,omitempty"`
 	Warning        string            `json:"warning,omitempty"`
@@ -176,10 +179,11 @@ func (h *handler) state(req *http.Request) State {
 	for _, p := range h.mon.Probes() {
 		sp := Probe{Name: p.Name, Status: p.Status, Checks: make([]Check, len(p.Checks))}
 		for i, c := range p.Checks {
-			sp.Checks[i] = Check{Name: c.Name, Status: c.Status}
+			pending := c.Outcome == ""
+			sp.Checks[i] = Check{Name: c.Name, Status: c.Status, Pending: pending}
 			if st.Detailed {
 				sp.Checks[i] = Check{
-					Name: c.Name, Status: c.Status, Outcome: c.Outcome, Error: c.Error, Warning: c.Warning,
+					Name: c.Name, Status: c.Status, Pending: pending, Outcome: c.Outcome, Error: c.Error, Warning: c.Warning,
 					Duration: c.Duration.Seconds(), LastRun: c.LastRun, LastSuccess: c.LastSuccess,
 					LastTransition: c.LastTransition, History: c.History,
 				}

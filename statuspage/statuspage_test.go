@@ -83,7 +83,8 @@ func TestStateFailuresFirstAndGated(t *testing.T) {
 	require.Len(t, st.Probes, 3)
 	assert.Equal(t, []Check{{Name: "down"}, {Name: "ok", Status: true}, {Name: "warns", Status: true}}, st.Probes[0].Checks,
 		"anonymous: names and statuses, failures first, a warning not given away")
-	assert.Equal(t, []Check{{Name: "never-run"}}, st.Probes[1].Checks)
+	assert.Equal(t, []Check{{Name: "never-run", Pending: true}}, st.Probes[1].Checks,
+		"anonymous: a check not run yet is told from a failing one")
 
 	operator = true
 	st = state()
@@ -98,7 +99,8 @@ func TestStateFailuresFirstAndGated(t *testing.T) {
 	assert.Equal(t, "yellow", checks[1].Warning)
 	assert.Equal(t, monitor.Warn, checks[1].Outcome)
 	assert.WithinDuration(t, time.Now(), checks[2].LastSuccess, time.Minute)
-	assert.Equal(t, Check{Name: "never-run"}, st.Probes[1].Checks[0], "not run: nothing to show")
+	assert.False(t, checks[0].Pending, "a failing check has run")
+	assert.Equal(t, Check{Name: "never-run", Pending: true}, st.Probes[1].Checks[0], "not run: nothing to show")
 }
 
 func TestWithRefreshKeepsTheDefaultBelowHalfASecond(t *testing.T) {

@@ -12,12 +12,16 @@
     return e;
   }
 
-  // state is a check's word on the page: pending until it has run.
-  function state(c, detailed) {
-    if (detailed && !c.outcome) return "pending";
+  // state is a check's word on the page: pending until it has run, for
+  // every caller (pending is a status, not a detail).
+  function state(c) {
+    if (c.pending) return "pending";
     if (!c.status) return "fail";
     return c.warning ? "warn" : "pass";
   }
+
+  // rank orders the probes' sections failures first.
+  var rank = { fail: 0, pending: 1, pass: 2 };
 
   function ago(t, now) {
     if (!t) return "never";
@@ -40,7 +44,7 @@
   }
 
   function drawCheck(probe, c, st, now) {
-    var s = state(c, st.detailed);
+    var s = state(c);
     var card = el("article", "check s-" + s);
     card.dataset.probe = probe.name;
     card.dataset.check = c.name;
@@ -83,30 +87,34 @@
     probes.replaceChildren();
     checks.replaceChildren();
     var failing = 0, warning = 0, pending = 0, total = 0;
+    var sections = [];
     st.probes.forEach(function (p) {
       var words = { fail: 0, pending: 0 };
-      p.checks.forEach(function (c) { words[state(c, st.detailed)]++; });
-      var label = p.status ? "passing" : words.fail || !words.pending ? "failing" : "not run yet";
-      var card = el("div", "probe " + (p.status ? "up" : words.fail || !words.pending ? "down" : ""));
+      p.checks.forEach(function (c) { words[state(c)]++; });
+      var ps = p.status ? "pass" : words.fail || !words.pending ? "fail" : "pending";
+      var card = el("div", "probe " + { pass: "up", fail: "down", pending: "" }[ps]);
       card.dataset.probe = p.name;
-      card.dataset.status = p.status ? "pass" : words.fail || !words.pending ? "fail" : "pending";
+      card.dataset.status = ps;
       card.appendChild(el("b", "", p.name));
-      card.appendChild(el("span", "", label));
+      card.appendChild(el("span", "", { pass: "passing", fail: "failing", pending: "not run yet" }[ps]));
       card.appendChild(el("span", "muted", p.checks.length + (p.checks.length === 1 ? " check" : " checks")));
       probes.appendChild(card);
       if (!p.checks.length) return;
       var section = el("section");
       section.appendChild(el("h2", "", p.name));
       p.checks.forEach(function (c) {
-        var s = state(c, st.detailed);
+        var s = state(c);
         total++;
         if (s === "fail") failing++;
         if (s === "warn") warning++;
         if (s === "pending") pending++;
         section.appendChild(drawCheck(p, c, st, now));
       });
-      checks.appendChild(section);
+      sections.push({ rank: rank[ps], section: section });
     });
+    // Failing probes' checks first; sort is stable, so otherwise in order.
+    sections.sort(function (a, b) { return a.rank - b.rank; });
+    sections.forEach(function (x) { checks.appendChild(x.section); });
     var summary = failing ? failing + " of " + total + " checks failing"
       : pending ? "No check failing" : total ? "All " + total + " checks passing" : "No checks subscribed";
     if (warning) summary += ", " + warning + " warning";

@@ -231,6 +231,17 @@ func TestStatusPageInChromium(t *testing.T) {
 	assert.Equal(t, "pending", eval[string](t, ctx, `document.querySelector(".probe[data-probe=liveliness]").dataset.status`))
 	assert.Equal(t, "2 of 8 checks failing, 1 warning, 1 not run yet by any probe", eval[string](t, ctx, `document.getElementById("summary").textContent`))
 
+	// Failures first across probes too: a failing startup check is drawn
+	// above the liveliness check that has not run yet. (The startup probe
+	// has latched, so the check is run on the bus, as gRPC health would.)
+	s.checks["migrations"].set(false, map[string]any{"error": "schema version 41, want 42"})
+	s.bus.Publish(context.Background(), signal.Startup)
+	deadline = time.Now().Add(statuspage.DefaultRefresh + 3*time.Second)
+	for shown(t, ctx)["startup/migrations"] != "fail" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, []string{"readiness", "startup", "liveliness"}, sections(t, ctx), "failing probes first, then the one not run yet")
+
 	assert.Empty(t, problems(), "no console error, exception, CSP violation or dialog")
 
 	// The listener above sees a violation when there is one: an inline
@@ -251,7 +262,35 @@ func TestAnonymousCallersSeeNamesAndStatusesInChromium(t *testing.T) {
 	assert.Equal(t, 0, eval[int](t, ctx, `document.querySelectorAll(".message, .facts, .strip").length`), "no error, warning, time or history")
 	assert.True(t, eval[bool](t, ctx, `!document.getElementById("anonymous").hidden`), "the page says details are hidden")
 	assert.NotContains(t, eval[string](t, ctx, `document.body.innerText`), "connection refused")
+
+	// Not run yet is a status, shown to every caller: not drawn as failing.
+	s.bus.Subscribe(signal.Liveliness, (&check{}).receive, signal.Named("late"))
+	deadline := time.Now().Add(statuspage.DefaultRefresh + 3*time.Second)
+	for shown(t, ctx)["liveliness/late"] != "pending" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, "pending", shown(t, ctx)["liveliness/late"])
+	assert.Equal(t, "pending", eval[string](t, ctx, `document.querySelector(".probe[data-probe=liveliness]").dataset.status`))
+	assert.Equal(t, "1 of 8 checks failing, 1 not run yet by any probe", eval[string](t, ctx, `document.getElementById("summary").textContent`))
+
+	// The failing liveliness probe is drawn above the passing readiness one.
+	s.checks["rabbitmq"].set(true, nil)
+	s.checks["goroutines"].set(false, map[string]any{"error": "too many"})
+	s.probe("/readiness")
+	s.probe("/liveliness")
+	deadline = time.Now().Add(statuspage.DefaultRefresh + 3*time.Second)
+	for shown(t, ctx)["liveliness/goroutines"] != "fail" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, "fail", shown(t, ctx)["liveliness/goroutines"])
+	assert.Equal(t, []string{"liveliness", "readiness", "startup"}, sections(t, ctx), "failing probes first")
+	assert.Equal(t, "goroutines", eval[string](t, ctx, `document.querySelector("#checks article.check .name").textContent`))
 	assert.Empty(t, problems())
+}
+
+// sections are the probes whose checks the page draws, top to bottom.
+func sections(t *testing.T, ctx context.Context) []string {
+	return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#checks section h2"), e => e.textContent)`)
 }
 
 func writeImage(t *testing.T, name string, png []byte) {
