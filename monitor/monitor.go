@@ -121,7 +121,9 @@ type Transition struct {
 type Option func(*Monitor)
 
 // WithHistory keeps the outcomes of the latest n runs of each check; the
-// default is 20. Memory is fixed: n outcomes per check, whatever the uptime.
+// default is 20. Memory is fixed: n outcomes per subscribed check, whatever
+// the uptime; the state of a check unsubscribed or renamed (a reply under a
+// new name) is dropped.
 // n below 1 keeps the default.
 func WithHistory(n int) Option {
 	return func(m *Monitor) {
@@ -224,6 +226,10 @@ func (m *Monitor) observe(sig string, r signal.Result) {
 	k := key{sig, r.Reply.Name}
 	s := m.checks[k]
 	if s == nil {
+		// A new name: a check subscribed or renamed. Forget the names no
+		// longer subscribed, so that the state holds the subscribed checks
+		// only, however often replies rename them.
+		m.prune(sig, m.bus.Names(sig))
 		s = &state{Check: Check{Name: r.Reply.Name, Runs: map[Outcome]uint64{}}}
 		m.checks[k] = s
 	}
@@ -319,6 +325,17 @@ func (m *Monitor) overall(sig string) (bool, []string) {
 	return len(failing) == 0, failing
 }
 
+// prune forgets the state of the signal's checks whose names are not among
+// names, the signal's subscribed ones: unsubscribed or renamed receivers.
+// m.mu is held.
+func (m *Monitor) prune(sig string, names []string) {
+	for k := range m.checks {
+		if k.signal == sig && !slices.Contains(names, k.name) {
+			delete(m.checks, k)
+		}
+	}
+}
+
 // Probes returns the state of the readiness, liveliness and startup probes,
 // in that order.
 func (m *Monitor) Probes() []Probe {
@@ -337,10 +354,13 @@ func (m *Monitor) Probe(name string) (Probe, bool) {
 		return Probe{}, false
 	}
 	sig := probeSignals[i].signal
-	names := m.bus.Names(sig)
-	p := Probe{Name: name, Signal: sig, Status: true, Checks: make([]Check, len(names))}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// The names are read under the lock, so that a check subscribed since
+	// is not pruned before its run is recorded.
+	names := m.bus.Names(sig)
+	m.prune(sig, names)
+	p := Probe{Name: name, Signal: sig, Status: true, Checks: make([]Check, len(names))}
 	for i, n := range names {
 		c := Check{Name: n}
 		if s := m.checks[key{sig, n}]; s != nil {

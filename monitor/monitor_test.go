@@ -3,6 +3,7 @@ package monitor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,42 @@ func TestProbesListsUnrunChecksAndIgnoresOtherSignals(t *testing.T) {
 	assert.True(t, probes[1].Status, "no checks")
 	_, ok := m.Probe("environ")
 	assert.False(t, ok)
+}
+
+func TestStateHoldsTheSubscribedChecksOnly(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	var runs atomic.Int64
+	unsubscribe := bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		// No Named: the check goes by its latest reply's name, new each run.
+		return signal.Reply{Name: fmt.Sprintf("shard-%d", runs.Add(1)), Status: true}
+	})
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply { return signal.Reply{Status: true} }, signal.Named("db"))
+	m := New(bus)
+	defer m.Close()
+
+	for range 100 {
+		bus.Publish(context.Background(), signal.Readiness)
+	}
+	m.mu.Lock()
+	held := len(m.checks)
+	m.mu.Unlock()
+	assert.Equal(t, 2, held, "the renamed check's old names are forgotten as runs record new ones")
+	p, _ := m.Probe("readiness")
+	require.Len(t, p.Checks, 2)
+	assert.Equal(t, []string{"shard-100", "db"}, []string{p.Checks[0].Name, p.Checks[1].Name})
+	assert.Equal(t, uint64(1), p.Checks[0].Runs[Pass], "a new name is a new check")
+	assert.Equal(t, uint64(100), p.Checks[1].Runs[Pass])
+
+	unsubscribe()
+	probes := m.Probes()
+	require.Len(t, probes[0].Checks, 1)
+	assert.Equal(t, "db", probes[0].Checks[0].Name, "an unsubscribed check is gone from Probes")
+	m.mu.Lock()
+	_, kept := m.checks[key{signal.Readiness, "shard-100"}]
+	held = len(m.checks)
+	m.mu.Unlock()
+	assert.False(t, kept, "and from the state")
+	assert.Equal(t, 1, held)
 }
 
 func TestListenAndStop(t *testing.T) {
