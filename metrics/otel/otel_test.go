@@ -213,3 +213,24 @@ func TestTimeoutAndPanic(t *testing.T) {
 	_, ok := v["heartbeat.check.last_success.timestamp readiness hung"]
 	assert.False(t, ok, "absent until a run passes")
 }
+
+// TestWarn: a check that passes with a warning counts its runs under
+// outcome "warn" and keeps its status, and its probe's, at 1.
+func TestWarn(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "search", Status: true, Data: map[string]any{"warning": "cluster health is yellow"}}
+	}, signal.Named("search"))
+	reader, _ := setup(t, bus)
+	bus.Publish(context.Background(), signal.Readiness)
+	bus.Publish(context.Background(), signal.Readiness)
+
+	v, _ := collect(t, reader)
+	assert.Equal(t, 2.0, v["heartbeat.check.runs readiness search warn"])
+	assert.Equal(t, 0.0, v["heartbeat.check.runs readiness search pass"], "a warn run is not also a pass run")
+	assert.Equal(t, 0.0, v["heartbeat.check.runs readiness search fail"])
+	assert.Equal(t, 1.0, v["heartbeat.check.status readiness search"], "a warning is a pass")
+	assert.Equal(t, 1.0, v["heartbeat.probe.status readiness"])
+	assert.Equal(t, 0.0, v["heartbeat.check.transitions readiness search"])
+	assert.Contains(t, v, "heartbeat.check.last_success.timestamp readiness search", "a warn run is a success")
+}

@@ -209,6 +209,43 @@ func TestTimeoutAndPanic(t *testing.T) {
 	assert.EqualValues(t, 0, m["heartbeat_probe_status readiness"].GetGauge().GetValue())
 }
 
+// TestWarn: a check that passes with a warning counts its runs under
+// outcome "warn" and keeps its status, and its probe's, at 1.
+func TestWarn(t *testing.T) {
+	bus := signal.NewBus(signal.WithCacheTTL(0))
+	bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "search", Status: true, Data: map[string]any{"warning": "cluster health is yellow"}}
+	}, signal.Named("search"))
+	mon := monitor.New(bus)
+	t.Cleanup(mon.Close)
+	c := hbprom.NewCollector(mon)
+	bus.Publish(context.Background(), signal.Readiness)
+	bus.Publish(context.Background(), signal.Readiness)
+
+	assert.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP heartbeat_check_runs_total Runs of the check by outcome (pass, warn, fail, timeout, panic) since the monitor started.
+# TYPE heartbeat_check_runs_total counter
+heartbeat_check_runs_total{check="search",outcome="fail",probe="readiness"} 0
+heartbeat_check_runs_total{check="search",outcome="pass",probe="readiness"} 0
+heartbeat_check_runs_total{check="search",outcome="panic",probe="readiness"} 0
+heartbeat_check_runs_total{check="search",outcome="timeout",probe="readiness"} 0
+heartbeat_check_runs_total{check="search",outcome="warn",probe="readiness"} 2
+# HELP heartbeat_check_status Whether the check passes (1) or not (0), after the monitor's thresholds.
+# TYPE heartbeat_check_status gauge
+heartbeat_check_status{check="search",probe="readiness"} 1
+# HELP heartbeat_check_transitions_total Changes of the check's status (flaps) since the monitor started, after the monitor's thresholds.
+# TYPE heartbeat_check_transitions_total counter
+heartbeat_check_transitions_total{check="search",probe="readiness"} 0
+# HELP heartbeat_probe_status Whether every check of the probe passes (1) or not (0), after the monitor's thresholds.
+# TYPE heartbeat_probe_status gauge
+heartbeat_probe_status{probe="liveliness"} 1
+heartbeat_probe_status{probe="readiness"} 1
+heartbeat_probe_status{probe="startup"} 1
+`), "heartbeat_probe_status", "heartbeat_check_status", "heartbeat_check_runs_total", "heartbeat_check_transitions_total"),
+		"a warning is a pass: status 1, runs counted as warn")
+	assert.Contains(t, gather(t, c), "heartbeat_check_last_success_timestamp_seconds search/readiness", "a warn run is a success")
+}
+
 // TestScrapeRunsNoReceiver: scraping reads the stored results only, and
 // answers at once while a receiver hangs.
 func TestScrapeRunsNoReceiver(t *testing.T) {
