@@ -280,7 +280,7 @@ func TestGRPCHealthProbeHungReceiver(t *testing.T) {
 	run := func(service string) (int, string, time.Duration) {
 		start := time.Now()
 		out, err := exec.Command(probe, "-addr="+ln.Addr().String(), "-service="+service,
-			"-connect-timeout=1s", "-rpc-timeout=1s").CombinedOutput()
+			"-connect-timeout=2s", "-rpc-timeout=2s").CombinedOutput()
 		took := time.Since(start)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
