@@ -316,8 +316,14 @@ func TestReceiverFailingAtItsDeadlineIsATimeout(t *testing.T) {
 	})
 	b.Subscribe(Readiness, fails("quick"))
 
-	res := b.Results(context.Background(), Readiness)
-	require.Len(t, res, 2)
+	// On a busy machine the bus may give up on the first run before the
+	// receiver's reply arrives, 50 ms later; the run's own outcome is then
+	// what the next probes reuse, so judge that.
+	var res []Result
+	require.Eventually(t, func() bool {
+		res = b.Results(context.Background(), Readiness)
+		return len(res) == 2 && res[0].Reused
+	}, 5*time.Second, 10*time.Millisecond)
 	assert.ErrorIs(t, res[0].Fault, ErrTimeout, "monitor counts it as a timeout")
 	assert.Equal(t, "db", res[0].Reply.Name)
 	assert.Equal(t, map[string]any{"error": "timed out after 450ms"}, res[0].Reply.Data, "its own words are kept")
