@@ -20,6 +20,10 @@
 //     spaces) and in query strings (?password=…&);
 //   - Authorization header values (Basic, Bearer, ApiKey, …), also as JSON
 //     fields, and bare "Bearer <token>" credentials;
+//   - the piece of a URL that a net/url error quotes back (the bad escape
+//     of "invalid URL escape", the port of "invalid port", the host of
+//     ParseAddr) when the scrubbed message no longer shows it: it was then
+//     cut out of a masked password;
 //   - every literal secret passed by the caller, also in its percent-encoded,
 //     Go-quoted and JSON-quoted spellings.
 //
@@ -84,6 +88,10 @@ var (
 	// credentials, also as a printed http.Header (Authorization:[Basic …]).
 	authHeader = regexp.MustCompile(`(?i)(authorization\s*[:=]\s*[\["]?(?:(?:basic|bearer|apikey|token|digest|negotiate)\s+)?)[^\s"',;\]]+`)
 
+	// The piece of a URL that net/url (and net/netip, for a bracketed
+	// host) quotes back in its errors.
+	urlEcho = regexp.MustCompile(`(invalid URL escape |invalid port |invalid character |ParseAddr\(|\(at )"((?:\\.|[^"\\])*)"`)
+
 	// A bare bearer token. Eight characters at least, so that the
 	// WWW-Authenticate challenge `Bearer realm="security"` stays readable.
 	bearer = regexp.MustCompile(`(?i)(\bbearer\s+)[a-z0-9._~+/\-]{8,}=*`)
@@ -118,6 +126,7 @@ func scrub(s string, depth int) string {
 		})
 	}
 	s = maskUserinfo(s, depth > 0)
+	s = maskEchoes(s)
 	s = queryParam.ReplaceAllString(s, `${1}`+Mask)
 	s = keyValue.ReplaceAllStringFunc(s, maskKeyValue)
 	s = jsonField.ReplaceAllString(s, `$1"`+Mask+`"`)
@@ -163,6 +172,22 @@ func maskUserinfo(s string, whole bool) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// maskEchoes masks each piece of a URL that a net/url error quotes back and
+// that the rest of s, without such pieces, does not show: `invalid URL
+// escape "%zz"` of a URL whose password was masked spells up to three bytes
+// of that password. A piece the scrubbed URL still shows, such as a port,
+// stays readable.
+func maskEchoes(s string) string {
+	rest := urlEcho.ReplaceAllString(s, "")
+	return urlEcho.ReplaceAllStringFunc(s, func(m string) string {
+		sub := urlEcho.FindStringSubmatch(m)
+		if strings.Contains(rest, sub[2]) {
+			return m
+		}
+		return sub[1] + `"` + Mask + `"`
+	})
 }
 
 // Error is String applied to err.Error(); a nil error gives "".

@@ -304,3 +304,37 @@ func ExampleError() {
 	fmt.Println(redact.Error(err))
 	// Output: open cache: parse "redis://:xxxxx@cache:x/0": invalid port
 }
+
+// TestStringHidesWhatURLParseQuotesBack feeds String the standard library's
+// own messages for URLs whose password makes net/url quote a piece of it back.
+func TestStringHidesWhatURLParseQuotesBack(t *testing.T) {
+	cases := []struct {
+		name, url, pw, want string
+	}{
+		{"bad escape in the password", "postgres://#:%zz@db:5432/app", "%zz",
+			`parse "postgres://#:xxxxx@db:5432/app": invalid URL escape "xxxxx"`},
+		{"user name ending in a percent", "postgres://#%:é@db:5432/app", "é",
+			`parse "postgres://#%:xxxxx@db:5432/app": invalid URL escape "xxxxx"`},
+		{"slash in the password cuts the authority", "redis://app:pw/secret@cache:6379/0", "pw",
+			`parse "redis://app:xxxxx@cache:6379/0": invalid port "xxxxx" after host`},
+		{"bracketed host cut out of the password", "postgres://[:zz]/x@db:5432/app", "zz",
+			`parse "postgres://[:xxxxx@db:5432/app": invalid host: ParseAddr("xxxxx"): each colon-separated field must have at least one digit (at "xxxxx")`},
+		{"a port the masked URL still shows", "redis://app:hunter22@cache:notaport/0", "hunter22",
+			`parse "redis://app:xxxxx@cache:notaport/0": invalid port ":notaport" after host`},
+		{"a bad escape in the path", "http://es:9200/a%zz", "",
+			`parse "http://es:9200/a%zz": invalid URL escape "%zz"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := url.Parse(c.url)
+			if !assert.Error(t, err) {
+				return
+			}
+			got := redact.Error(err)
+			assert.Equal(t, c.want, got)
+			if c.pw != "" {
+				assert.NotContains(t, got, c.pw)
+			}
+		})
+	}
+}
