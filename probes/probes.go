@@ -8,11 +8,11 @@
 package probes
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
 
+	"github.com/oarepo/heartbeat/internal/wire"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -43,30 +43,34 @@ func Check(ctx context.Context, bus *signal.Bus, name string, opts ...signal.Pub
 //
 //	{"status":false,"checks":{"database":{"status":false,"error":"…"}}}
 func (r Report) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(64 + 64*len(r.Checks))
-	b.WriteString(`{"status":` + strconv.FormatBool(r.Status) + `,"checks":{`)
+	size := 64
+	for _, c := range r.Checks {
+		check, _ := c.MarshalJSON() // encoded, and checked, when the run ended
+		size += len(c.Reply.Name) + len(check) + 4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"status":`...)
+	b = strconv.AppendBool(b, r.Status)
+	b = append(b, `,"checks":{`...)
 	for i, c := range r.Checks {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		name, _ := json.Marshal(c.Reply.Name) // a string always encodes
-		check, _ := c.MarshalJSON()           // encoded, and checked, when the run ended
-		b.Write(name)
-		b.WriteByte(':')
-		b.Write(check)
+		check, _ := c.MarshalJSON()
+		b = wire.AppendString(b, c.Reply.Name)
+		b = append(b, ':')
+		b = append(b, check...)
 	}
-	b.WriteByte('}')
+	b = append(b, '}')
 	for _, list := range []struct {
 		key   string
 		names []string
 	}{{"excluded", r.Excluded}, {"unmatched_exclude", r.Unmatched}} {
 		if len(list.names) > 0 {
 			names, _ := json.Marshal(list.names)
-			b.WriteString(`,"` + list.key + `":`)
-			b.Write(names)
+			b = append(b, `,"`+list.key+`":`...)
+			b = append(b, names...)
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asaskevich/EventBus"
@@ -23,19 +24,30 @@ type Bus struct {
 	observers []*func(signal string, r Result)
 }
 
-// topic is the receiver list of one signal name.
+// topic is one signal: its receivers and the names their checks go by.
 type topic struct {
-	mu   sync.Mutex
-	subs []*subscription
+	mu     sync.Mutex // serialises changes of the roster
+	roster atomic.Pointer[roster]
 }
 
-// list is a publish's argument, filled in by the signal's EventBus handler.
-type list struct{ subs []*subscription }
+// roster is a topic's subscriptions in order and the unique names of their
+// checks. Subscribing, unsubscribing and a reply that renames a receiver
+// replace it, never change it: a publish reads it without a lock or a copy.
+type roster struct {
+	subs  []*subscription
+	names []string
+}
 
-func (t *topic) handle(l *list) {
+// handle is the signal's EventBus handler: it hands a publish the topic.
+func (t *topic) handle(out **topic) { *out = t }
+
+// change replaces the roster with one of the subscriptions edit returns,
+// given a copy of the current ones, named as they are now.
+func (t *topic) change(edit func(subs []*subscription) []*subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	l.subs = slices.Clone(t.subs)
+	subs := edit(slices.Clone(t.roster.Load().subs))
+	t.roster.Store(&roster{subs: subs, names: uniqueNames(subs)})
 }
 
 // NewBus returns a Bus with no receivers. Its options are the defaults of
@@ -65,41 +77,41 @@ func (b *Bus) Subscribe(name string, r Receiver, opts ...Option) (unsubscribe fu
 		panic(fmt.Sprintf("signal: Subscribe(%q) with a nil Receiver", name))
 	}
 	checkName(name)
-	s := newSubscription(b, name, r, opts)
 
 	b.mu.Lock()
 	t := b.topics[name]
 	if t == nil {
 		t = &topic{}
+		t.roster.Store(&roster{})
 		b.topics[name] = t
 		// The only error is for a handler that is not a function.
 		_ = b.events.Subscribe(name, t.handle)
 	}
 	b.mu.Unlock()
 
-	t.mu.Lock()
-	t.subs = append(t.subs, s)
-	t.mu.Unlock()
+	s := newSubscription(b, t, name, r, opts)
+	t.change(func(subs []*subscription) []*subscription { return append(subs, s) })
 	return sync.OnceFunc(func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		t.subs = slices.DeleteFunc(t.subs, func(x *subscription) bool { return x == s })
+		t.change(func(subs []*subscription) []*subscription {
+			return slices.DeleteFunc(subs, func(x *subscription) bool { return x == s })
+		})
 	})
 }
 
-// receivers asks EventBus for the signal's receivers, in subscription order.
-func (b *Bus) receivers(name string) []*subscription {
-	var l list
-	b.events.Publish(name, &l)
-	return l.subs
+// roster asks EventBus for the signal's topic, and returns it and its roster.
+func (b *Bus) roster(name string) (*topic, *roster) {
+	var t *topic
+	if b.events.Publish(name, &t); t == nil {
+		return nil, &roster{}
+	}
+	return t, t.roster.Load()
 }
 
 // Observe calls fn once for every run of every receiver of every signal:
-// when the run ends, or, if a publish gives up on it at its deadline while it
-// is still running, at that moment, with a Fault that wraps ErrTimeout (and
-// not again when it ends). Replies reused from the cache are not runs. fn is
-// called on the run's or the publish's goroutine, so it must be quick and
-// safe for concurrent use. The returned function stops the calls.
+// when the run ends or, if a publish gives up on it at its deadline first,
+// then, with a Fault wrapping ErrTimeout (and not again when it ends). Reused
+// replies are not runs. fn is called on the run's or the publish's goroutine:
+// it must be quick and safe for concurrent use. stop stops the calls.
 func (b *Bus) Observe(fn func(signal string, r Result)) (stop func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -119,21 +131,21 @@ func (b *Bus) notify(s *subscription, r Result) {
 	if len(obs) == 0 {
 		return
 	}
-	r.Reply.Name = s.currentName()
-	subs := b.receivers(s.signal)
-	if i := slices.Index(subs, s); i >= 0 {
-		r.Reply.Name = uniqueNames(subs)[i]
+	r.Reply.Name = *s.shown.Load() // if it has since been unsubscribed
+	ro := s.topic.roster.Load()
+	if i := slices.Index(ro.subs, s); i >= 0 {
+		r.Reply.Name = ro.names[i]
 	}
 	for _, fn := range obs {
 		(*fn)(s.signal, r)
 	}
 }
 
-// Names returns the names of the receivers subscribed to the signal, in
-// subscription order, as their checks are reported and as Select sees them.
-// It runs no receiver.
+// Names returns the names of the signal's checks in subscription order, as
+// they are reported and as Select sees them. It runs no receiver.
 func (b *Bus) Names(name string) []string {
-	return uniqueNames(b.receivers(name))
+	_, r := b.roster(name)
+	return slices.Clone(r.names)
 }
 
 // uniqueNames returns the subscriptions' current names made unique, so that
@@ -141,7 +153,7 @@ func (b *Bus) Names(name string) []string {
 func uniqueNames(subs []*subscription) []string {
 	names := make([]string, len(subs))
 	for i, s := range subs {
-		names[i] = s.currentName()
+		names[i] = *s.shown.Load()
 	}
 	return wire.Unique(names)
 }
@@ -168,36 +180,44 @@ func (b *Bus) Publish(ctx context.Context, name string, opts ...PublishOption) [
 // until that run's deadline. A publish that gives up (its ctx ended, or the
 // deadline passed) leaves the run going; the next publish joins it.
 func (b *Bus) Results(ctx context.Context, name string, opts ...PublishOption) []Result {
-	var pc publishConfig
+	t, r := b.roster(name)
+	subs, names := r.subs, r.names
+	var keep func(name string) bool
 	for _, o := range opts {
-		o(&pc)
+		keep = o.keep
 	}
-	subs := b.receivers(name)
-	var names []string
-	if pc.keep != nil { // select by the names the checks go by before this publish
-		names = uniqueNames(subs)
-		n := 0
-		for i := range subs {
-			if pc.keep(names[i]) {
-				subs[n], names[n] = subs[i], names[i]
-				n++
+	if keep != nil { // select by the names the checks go by before this publish
+		subs, names = nil, nil
+		for i, s := range r.subs {
+			if keep(r.names[i]) {
+				subs, names = append(subs, s), append(names, r.names[i])
 			}
 		}
-		subs, names = subs[:n], names[:n]
 	}
-
+	// Start or join every run, then wait for those not reused.
 	start := time.Now()
-	calls := make([]*call, len(subs))
-	reused := make([]bool, len(subs))
-	for i, s := range subs {
-		calls[i], reused[i] = s.start(ctx, start)
-	}
 	results := make([]Result, len(subs))
+	var calls []*call // the runs to wait for, by index
 	for i, s := range subs {
-		results[i] = s.wait(ctx, start, calls[i], reused[i])
+		c, reused := s.start(ctx, start)
+		if reused {
+			results[i] = c.Val.result(c, true, c.Ended.Sub(c.Started))
+			continue
+		}
+		if calls == nil {
+			calls = make([]*call, len(subs))
+		}
+		calls[i] = c
 	}
-	if pc.keep == nil {
-		names = uniqueNames(subs) // a first reply may rename a receiver known by its derived name
+	for i, c := range calls {
+		if c != nil {
+			results[i] = subs[i].wait(ctx, start, c)
+		}
+	}
+	if keep == nil && t != nil && t.roster.Load() != r {
+		// A first reply renamed a receiver known by its derived name, or the
+		// receivers changed while they ran: name this publish's checks anew.
+		names = uniqueNames(subs)
 	}
 	for i := range results {
 		results[i].Reply.Name = names[i]

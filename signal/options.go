@@ -68,12 +68,8 @@ func Named(name string) Option {
 }
 
 // PublishOption narrows one publish.
-type PublishOption func(*publishConfig)
-
-type publishConfig struct{ keep func(name string) bool }
+type PublishOption struct{ keep func(name string) bool }
 
 // Select keeps only the receivers whose name keep accepts: the names Names
 // reports. Selecting never runs a receiver to learn its name.
-func Select(keep func(name string) bool) PublishOption {
-	return func(c *publishConfig) { c.keep = keep }
-}
+func Select(keep func(name string) bool) PublishOption { return PublishOption{keep} }

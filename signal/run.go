@@ -1,10 +1,11 @@
 package signal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oarepo/heartbeat/internal/flight"
@@ -12,11 +13,10 @@ import (
 	"github.com/oarepo/heartbeat/redact"
 )
 
-// Errors a Result's Fault wraps, for callers that tell a hung receiver from
-// a broken one: it did not reply by its deadline (ErrTimeout), panicked or
-// called runtime.Goexit (ErrPanic), replied with data that cannot be encoded
-// or is too deep or too large (ErrEncoding), or the publish's context ended
-// first (ErrCanceled).
+// Errors a Result's Fault wraps, telling a hung receiver from a broken one:
+// no reply by the deadline (ErrTimeout), a panic or runtime.Goexit
+// (ErrPanic), data that cannot be encoded or is too deep or too large
+// (ErrEncoding), or the publish's context ended first (ErrCanceled).
 var (
 	ErrTimeout  = errors.New("timed out")
 	ErrPanic    = errors.New("panicked")
@@ -34,8 +34,7 @@ type Result struct {
 	// when the bus replaced the receiver's reply, and ErrTimeout when the
 	// receiver failed after its context's deadline (its reply is kept).
 	Fault error
-	// Reused is true when the reply came from an earlier run, still within
-	// its cache period.
+	// Reused is true when the reply came from an earlier run, still fresh.
 	Reused bool
 	// Started is when the run that made the reply began.
 	Started time.Time
@@ -43,7 +42,7 @@ type Result struct {
 	// deadline, how long it had been running.
 	Duration time.Duration
 
-	check []byte // the check object, encoded once per run
+	out *outcome // the run's outcome, whose check object is encoded
 }
 
 // MarshalJSON returns the check object of the wire format: "status" first,
@@ -51,10 +50,10 @@ type Result struct {
 // out: the reply's Status always wins. It is encoded once, when the run that
 // made the reply ends, so reusing a reply encodes nothing again.
 func (r Result) MarshalJSON() ([]byte, error) {
-	if r.check == nil { // a Result made outside the bus
+	if r.out == nil { // a Result made outside the bus
 		return wire.Check(r.Reply.Status, r.Reply.Data)
 	}
-	return r.check, nil
+	return r.out.check, nil
 }
 
 // outcome is what a run came to: the reply or the failed one replacing it.
@@ -69,24 +68,25 @@ type call = flight.Call[*outcome]
 // subscription is one receiver on one signal.
 type subscription struct {
 	bus    *Bus
+	topic  *topic
 	signal string
 	fn     Receiver // wrapped in its middleware
 	settings
-	derived string // from the function, until a reply names the receiver
-
 	group flight.Group[*outcome]
-
-	mu      sync.Mutex
-	replied string // the name of the latest reply, if any
+	// shown is the name the check goes by: Named, else the latest reply's,
+	// else, before the first, one derived from the function.
+	shown atomic.Pointer[string]
 }
 
-func newSubscription(b *Bus, signal string, r Receiver, opts []Option) *subscription {
-	s := &subscription{bus: b, signal: signal, settings: b.defaults, derived: wire.FuncName(r)}
+func newSubscription(b *Bus, t *topic, signal string, r Receiver, opts []Option) *subscription {
+	s := &subscription{bus: b, topic: t, signal: signal, settings: b.defaults}
 	s.middleware = nil
 	for _, o := range opts {
 		o(&s.settings)
 	}
 	s.name = wire.ValidUTF8(s.name)
+	shown := cmp.Or(s.name, wire.FuncName(r))
+	s.shown.Store(&shown)
 	// The bus's middleware outside the subscription's, the first outermost.
 	mw := append(b.defaults.middleware[:len(b.defaults.middleware):len(b.defaults.middleware)], s.middleware...)
 	s.fn = r
@@ -97,33 +97,32 @@ func newSubscription(b *Bus, signal string, r Receiver, opts []Option) *subscrip
 	return s
 }
 
-// currentName is the name the receiver's check goes by now: Named, else its
-// latest reply's, else the one derived from its function.
-func (s *subscription) currentName() string {
-	if s.name != "" {
-		return s.name
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.replied != "" {
-		return s.replied
-	}
-	return s.derived
-}
-
 // start returns the run a publish that began at now waits for: the last one
 // if its reply is still fresh (reused), else the one under way or a new one.
-func (s *subscription) start(ctx context.Context, now time.Time) (c *call, reused bool) {
+func (s *subscription) start(parent context.Context, now time.Time) (c *call, reused bool) {
 	fresh := func(last *call) bool { return now.Before(last.Ended.Add(s.ttl)) }
-	return s.group.Do(fresh, func(c *call) *outcome { return s.run(ctx, c) })
+	if last := s.group.Last(); last != nil && fresh(last) {
+		return last, true // the common case, with nothing to make
+	}
+	// The run outlives the publish that starts it, so its context keeps the
+	// publish's values but not its cancellation. It ends a little before the
+	// bus gives up (a tenth of the timeout, at most 50ms), so that a receiver
+	// which honours it can report its own cause in time. It is made here, as
+	// the run's new goroutine would first have to grow its stack for it.
+	early := min(s.timeout/10, 50*time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent), now.Add(s.timeout-early))
+	c, how := s.group.Do(fresh, func(c *call) *outcome {
+		defer cancel()
+		return s.run(ctx, c)
+	})
+	if how != flight.Started {
+		cancel()
+	}
+	return c, how == flight.Reused
 }
 
-// run calls the receiver once. The run outlives the publish that started it,
-// so its context keeps that publish's values but not its cancellation, and
-// has a deadline of its own, a little before the bus gives up on it.
-func (s *subscription) run(parent context.Context, c *call) *outcome {
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(parent), c.Started.Add(s.timeout-margin(s.timeout)))
-	defer cancel()
+// run calls the receiver once, with the context start made for it.
+func (s *subscription) run(ctx context.Context, c *call) *outcome {
 	reply := s.fn(ctx)
 	took := time.Since(c.Started)
 
@@ -134,16 +133,16 @@ func (s *subscription) run(parent context.Context, c *call) *outcome {
 		// It answered a hung backend itself, in its own words: still a timeout.
 		o.fault = fmt.Errorf("%w: the receiver failed after its deadline", ErrTimeout)
 	}
-	if c.Claim() {
-		s.bus.notify(s, o.result(c, false, took))
-	}
+	s.report(c, o.result(c, false, took))
 	return o
 }
 
-// margin is how much earlier than the bus's deadline a receiver's context
-// ends, so that one which honours it can report its own cause in time.
-func margin(timeout time.Duration) time.Duration {
-	return min(timeout/10, 50*time.Millisecond)
+// report tells the observers how run c came out, if nobody has yet: the run
+// itself, or the first publish to give up on it at its deadline.
+func (s *subscription) report(c *call, r Result) {
+	if c.Claim() {
+		s.bus.notify(s, r)
+	}
 }
 
 // panicked is the outcome of a run that panicked or called runtime.Goexit.
@@ -154,45 +153,41 @@ func (s *subscription) panicked(c *call) *outcome {
 		why = fmt.Sprint(pe.Value) // a panic value can be anything, a DSN included
 	}
 	o := s.failed(fmt.Errorf("%w: %s", ErrPanic, why))
-	if c.Claim() {
-		s.bus.notify(s, o.result(c, false, time.Since(c.Started)))
-	}
+	s.report(c, o.result(c, false, time.Since(c.Started)))
 	return o
 }
 
-// settle encodes a reply, or a failed one if its data cannot be, and notes its name.
+// settle encodes a reply, or a failed one if its data cannot be, and takes
+// its name.
 func (s *subscription) settle(reply Reply) *outcome {
-	if reply.Name != "" {
-		s.mu.Lock()
-		s.replied = wire.ValidUTF8(reply.Name)
-		s.mu.Unlock()
+	if name := wire.ValidUTF8(reply.Name); name != "" && s.name == "" && *s.shown.Swap(&name) != name {
+		s.topic.change(func(subs []*subscription) []*subscription { return subs }) // renamed
 	}
 	data, err := wire.Clean(reply.Data)
-	var check []byte
 	if err == nil {
-		check, err = wire.Check(reply.Status, data)
+		var check []byte
+		if check, err = wire.Check(reply.Status, data); err == nil {
+			return &outcome{reply: Reply{Name: reply.Name, Status: reply.Status, Data: data}, check: check}
+		}
 	}
-	if err != nil {
-		return s.failed(fmt.Errorf("%w: %v", ErrEncoding, err))
-	}
-	return &outcome{reply: Reply{Name: reply.Name, Status: reply.Status, Data: data}, check: check}
+	return s.failed(fmt.Errorf("%w: %v", ErrEncoding, err))
 }
 
 // failed is a failed reply saying why; the message passes through the
 // scrubber, since a panic value or an encoding error can quote a secret.
 func (s *subscription) failed(fault error) *outcome {
-	msg := redact.String(fault.Error())
-	data := map[string]any{"error": msg}
+	data := map[string]any{"error": redact.String(fault.Error())}
 	check, _ := wire.Check(false, data) // a string always encodes
 	return &outcome{reply: Reply{Status: false, Data: data}, fault: fault, check: check}
 }
 
-// wait waits for c until its deadline or the end of ctx. A run that has
-// ended is taken whatever woke the wait: waiting for receivers in turn, a
-// later one's deadline may have passed while it sat finished.
-func (s *subscription) wait(ctx context.Context, start time.Time, c *call, reused bool) Result {
-	if !reused {
-		deadline := c.Started.Add(s.timeout)
+// wait waits for c until its deadline or the end of ctx. A run that has ended
+// is taken whatever woke the wait: its deadline may have passed meanwhile.
+func (s *subscription) wait(ctx context.Context, start time.Time, c *call) Result {
+	deadline := c.Started.Add(s.timeout)
+	select {
+	case <-c.Done():
+	default:
 		timer := time.NewTimer(time.Until(deadline))
 		defer timer.Stop()
 		select {
@@ -211,11 +206,10 @@ func (s *subscription) wait(ctx context.Context, start time.Time, c *call, reuse
 			return s.overdue(c, start)
 		}
 	}
-	return c.Val.result(c, reused, c.Ended.Sub(c.Started))
+	return c.Val.result(c, false, c.Ended.Sub(c.Started))
 }
 
-// overdue is the Result of a run still going at its deadline. The first
-// publish to give up on the run reports it to the observers.
+// overdue is the Result of a run still going at its deadline.
 func (s *subscription) overdue(c *call, start time.Time) Result {
 	running := time.Since(c.Started)
 	fault := fmt.Errorf("%w after %v", ErrTimeout, s.timeout)
@@ -224,12 +218,10 @@ func (s *subscription) overdue(c *call, start time.Time) Result {
 		fault = fmt.Errorf("%w after %v; the check has been running for %v", ErrTimeout, s.timeout, running.Round(time.Millisecond))
 	}
 	r := s.failed(fault).result(c, false, running)
-	if c.Claim() {
-		s.bus.notify(s, r)
-	}
+	s.report(c, r)
 	return r
 }
 
 func (o *outcome) result(c *call, reused bool, took time.Duration) Result {
-	return Result{Reply: o.reply, Fault: o.fault, Reused: reused, Started: c.Started, Duration: took, check: o.check}
+	return Result{Reply: o.reply, Fault: o.fault, Reused: reused, Started: c.Started, Duration: took, out: o}
 }

@@ -25,8 +25,8 @@ type Group[T any] struct {
 	Fault func(c *Call[T]) T
 
 	mu   sync.Mutex
-	cur  *Call[T] // the run under way, if any
-	last *Call[T] // the run that ended most recently
+	cur  *Call[T]                // the run under way, if any; guarded by mu
+	last atomic.Pointer[Call[T]] // the run that ended most recently
 }
 
 // Call is one run of a Group's function.
@@ -55,32 +55,40 @@ func (c *Call[T]) Done() <-chan struct{} { return c.done }
 // per run, such as reporting its outcome.
 func (c *Call[T]) Claim() bool { return c.claimed.CompareAndSwap(false, true) }
 
+// How says how a caller of Do came by its run.
+type How int
+
+// The ways of Do.
+const (
+	// Started is a new run of the caller's function.
+	Started How = iota
+	// Joined is the run under way, started by an earlier caller.
+	Joined
+	// Reused is the last run, ended, which reuse accepted.
+	Reused
+)
+
 // Do returns the run to wait for. When the last run ended and reuse accepts
-// it, that run is returned with reused set and nothing runs. Otherwise Do
-// joins the run under way, or starts fn on a goroutine of its own, handing
-// it the new Call. reuse
-// may be nil, to never reuse an ended run.
-func (g *Group[T]) Do(reuse func(last *Call[T]) bool, fn func(c *Call[T]) T) (c *Call[T], reused bool) {
+// it, that run is returned and nothing runs; reuse may be nil, to never
+// reuse an ended run. Otherwise Do joins the run under way, or starts fn on
+// a goroutine of its own, handing it the new Call.
+func (g *Group[T]) Do(reuse func(last *Call[T]) bool, fn func(c *Call[T]) T) (*Call[T], How) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.last != nil && reuse != nil && reuse(g.last) {
-		return g.last, true
+	if last := g.last.Load(); last != nil && reuse != nil && reuse(last) {
+		return last, Reused
 	}
 	if g.cur != nil {
-		return g.cur, false
+		return g.cur, Joined
 	}
-	c = &Call[T]{done: make(chan struct{}), Started: time.Now()}
+	c := &Call[T]{done: make(chan struct{}), Started: time.Now()}
 	g.cur = c
 	go g.run(c, fn)
-	return c, false
+	return c, Started
 }
 
 // Last returns the run that ended most recently, or nil.
-func (g *Group[T]) Last() *Call[T] {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.last
-}
+func (g *Group[T]) Last() *Call[T] { return g.last.Load() }
 
 // run calls fn and ends c. As in singleflight's doCall, two defers tell a
 // panic (recovered by the inner one) from runtime.Goexit (which runs the
@@ -96,7 +104,8 @@ func (g *Group[T]) run(c *Call[T], fn func(c *Call[T]) T) {
 		}
 		c.Ended = time.Now()
 		g.mu.Lock()
-		g.cur, g.last = nil, c
+		g.cur = nil
+		g.last.Store(c)
 		g.mu.Unlock()
 		close(c.done)
 	}()

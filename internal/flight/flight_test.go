@@ -41,14 +41,14 @@ func TestReuseDecidesOnTheLastRun(t *testing.T) {
 	var g Group[int]
 	n := 0
 	fn := func(*Call[int]) int { n++; return n }
-	first, reused := g.Do(nil, fn)
-	require.False(t, reused)
+	first, how := g.Do(nil, fn)
+	require.Equal(t, Started, how)
 	<-first.Done()
-	again, reused := g.Do(func(last *Call[int]) bool { return last.Val == 1 }, fn)
-	assert.True(t, reused)
+	again, how := g.Do(func(last *Call[int]) bool { return last.Val == 1 }, fn)
+	assert.Equal(t, Reused, how)
 	assert.Same(t, first, again)
-	fresh, reused := g.Do(func(*Call[int]) bool { return false }, fn)
-	assert.False(t, reused)
+	fresh, how := g.Do(func(*Call[int]) bool { return false }, fn)
+	assert.Equal(t, Started, how)
 	<-fresh.Done()
 	assert.Equal(t, 2, fresh.Val)
 	assert.False(t, fresh.Ended.Before(fresh.Started))
@@ -102,8 +102,9 @@ func TestAWaiterThatGivesUpLeavesNothing(t *testing.T) {
 		t.Fatal("not yet")
 	case <-time.After(10 * time.Millisecond): // the caller gives up
 	}
-	joined, _ := g.Do(nil, func(*Call[int]) int { return 2 })
+	joined, how := g.Do(nil, func(*Call[int]) int { return 2 })
 	assert.Same(t, c, joined, "the next caller joins the run still under way")
+	assert.Equal(t, Joined, how)
 	close(release)
 	<-joined.Done()
 	assert.Equal(t, 1, joined.Val)
@@ -111,13 +112,13 @@ func TestAWaiterThatGivesUpLeavesNothing(t *testing.T) {
 
 func ExampleGroup() {
 	var g Group[string]
-	c, reused := g.Do(nil, func(*Call[string]) string { return "pong" })
+	c, how := g.Do(nil, func(*Call[string]) string { return "pong" })
 	<-c.Done()
-	fmt.Println(c.Val, reused)
+	fmt.Println(c.Val, how == Started)
 	fresh := func(last *Call[string]) bool { return time.Since(last.Ended) < time.Second }
-	c, reused = g.Do(fresh, func(*Call[string]) string { return "not run" })
-	fmt.Println(c.Val, reused)
+	c, how = g.Do(fresh, func(*Call[string]) string { return "not run" })
+	fmt.Println(c.Val, how == Reused)
 	// Output:
-	// pong false
+	// pong true
 	// pong true
 }

@@ -3,9 +3,9 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -180,38 +180,53 @@ var marshalerType = reflect.TypeFor[json.Marshaler]()
 // in sorted order, each value with encoding/json. A value that cannot be
 // encoded (NaN, a channel, a MarshalJSON that fails or panics) is an error
 // naming its key; so is an object over MaxSize.
-func Check(status bool, data map[string]any) (b []byte, err error) {
+func Check(status bool, data map[string]any) ([]byte, error) {
+	b := append(make([]byte, 0, 32), `{"status":`...)
+	b = strconv.AppendBool(b, status)
+	if len(data) == 0 {
+		return append(b, '}'), nil
+	}
+	return appendData(b, data)
+}
+
+// appendData appends data's keys to an open check object, in sorted order,
+// and closes it.
+func appendData(b []byte, data map[string]any) (_ []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			b, err = nil, fmt.Errorf("encoding panicked: %v", v)
 		}
 	}()
-	var buf bytes.Buffer
-	buf.WriteString(`{"status":`)
-	buf.WriteString(strconv.FormatBool(status))
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		if k != "status" {
-			keys = append(keys, k)
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		if k == "status" {
+			continue
 		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		key, _ := json.Marshal(k) // a string always encodes
 		value, err := json.Marshal(data[k])
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", k, err)
 		}
-		buf.WriteByte(',')
-		buf.Write(key)
-		buf.WriteByte(':')
-		buf.Write(value)
-		if buf.Len() > MaxSize {
+		b = append(AppendString(append(b, ','), k), ':')
+		b = append(b, value...)
+		if len(b) > MaxSize {
 			return nil, fmt.Errorf("the check is over %d KiB encoded", MaxSize>>10)
 		}
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+// AppendString appends s to b as a JSON string, byte for byte as
+// encoding/json writes it. A check's name is nearly always plain ASCII, which
+// needs only its quotes; any other string is left to encoding/json.
+func AppendString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Unique returns names made valid UTF-8 and unique: a name an earlier one

@@ -24,6 +24,30 @@ func TestCheckMatchesEncodingJSON(t *testing.T) {
 	assert.ErrorContains(t, err, "over 64 KiB")
 }
 
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	cases := []string{"", "db", "check-00", "a b~", `q"uote`, `back\slash`, "<html>&", "tab\t", "\x7f", "é", "\u2028", "bad\xff", "\x00"}
+	for b := range 256 { // every byte alone, and after a plain prefix
+		cases = append(cases, string(rune(b)), "x"+string([]byte{byte(b)}))
+	}
+	for _, s := range cases {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(AppendString(nil, s)), "%q", s)
+	}
+	assert.Equal(t, `[:"db"`, string(AppendString([]byte("[:"), "db")), "appends")
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("db")
+	f.Add("a\xffb<")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Fatalf("AppendString(%q) = %s, encoding/json: %s", s, got, want)
+		}
+	})
+}
+
 func TestCleanBoundsDepthAndKeepsKeysApart(t *testing.T) {
 	var deep any = 1
 	for range MaxDepth + 1 {
