@@ -20,7 +20,6 @@ package httpapi
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -124,6 +123,7 @@ func (c *config) detailed(req *http.Request) bool {
 func Router(bus *signal.Bus, opts ...Option) http.Handler {
 	cfg := newConfig(opts)
 	r := chi.NewRouter()
+	r.Use(relative(cfg.prefix))
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	for path, sig := range map[string]string{
@@ -144,31 +144,27 @@ func Router(bus *signal.Bus, opts ...Option) http.Handler {
 			r.Head(path, page)
 		}
 	}
-	return &relative{prefix: cfg.prefix, next: r}
+	return r
 }
 
-// relative hands its router the path below the prefix: what chi's Mount left,
-// or else the request's own, less the prefix if nothing in front stripped it.
-type relative struct {
-	prefix string
-	next   http.Handler
-}
-
-func (h *relative) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	rctx := chi.RouteContext(req.Context())
-	if rctx == nil {
-		rctx = chi.NewRouteContext()
-		req = req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx))
+// relative is the router's middleware that has it route on the path below
+// the prefix: what chi's Mount left, or else the request's own, less the
+// prefix if nothing in front stripped it.
+func relative(prefix string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			rctx := chi.RouteContext(req.Context()) // chi's, or a parent router's
+			path := routedPath(req)
+			if rctx.RoutePath != "" && strings.HasSuffix(path, rctx.RoutePath) {
+				path = rctx.RoutePath // chi's Mount; not a sub-router's path that StripPrefix has since cut
+			}
+			if rest, ok := strings.CutPrefix(path, prefix); ok && (rest == "" || rest[0] == '/') {
+				path = rest
+			}
+			rctx.RoutePath = cmp.Or(path, "/")
+			next.ServeHTTP(w, req)
+		})
 	}
-	path := routedPath(req)
-	if rctx.RoutePath != "" && strings.HasSuffix(path, rctx.RoutePath) {
-		path = rctx.RoutePath // chi's Mount; not a sub-router's path that StripPrefix has since cut
-	}
-	if rest, ok := strings.CutPrefix(path, h.prefix); ok && (rest == "" || rest[0] == '/') {
-		path = rest
-	}
-	rctx.RoutePath = cmp.Or(path, "/")
-	h.next.ServeHTTP(w, req)
 }
 
 // routedPath is the request's path in the form chi routes on.

@@ -139,7 +139,8 @@ func (p *probe) answer(w http.ResponseWriter, req *http.Request, rep probes.Repo
 		}
 		rep.Checks = brief
 	}
-	writeJSON(w, req, code, rep)
+	body, _ := rep.MarshalJSON() // from parts the bus encoded and checked
+	write(w, req, code, "application/json", body)
 }
 
 // checkName is the check the path names below the probe's, or "" for the
@@ -196,6 +197,9 @@ func patternPath(pattern string) string {
 // excludes is the request's exclude names, each once. A malformed query
 // string still counts for the pairs that parse.
 func excludes(req *http.Request) []string {
+	if req.URL.RawQuery == "" {
+		return nil
+	}
 	q, _ := url.ParseQuery(req.URL.RawQuery)
 	var names []string
 	for _, v := range q["exclude"] {
