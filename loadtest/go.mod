@@ -27,6 +27,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/oarepo/heartbeat/receivers/postgres v0.0.0-00010101000000-000000000000
 	github.com/oarepo/heartbeat/receivers/redis v0.0.0-00010101000000-000000000000
+	github.com/oarepo/heartbeat/receivers/sql v0.0.0-00010101000000-000000000000 // indirect
 	github.com/prometheus/client_model v0.6.1 // indirect
 	github.com/prometheus/common v0.62.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
@@ -47,3 +48,5 @@ replace github.com/oarepo/heartbeat/receivers/postgres => ../receivers/postgres
 replace github.com/oarepo/heartbeat/receivers/redis => ../receivers/redis
 
 replace github.com/oarepo/heartbeat/receivers/elastic => ../receivers/elastic
+
+replace github.com/oarepo/heartbeat/receivers/sql => ../receivers/sql

@@ -7,6 +7,8 @@ replace github.com/oarepo/heartbeat => ../..
 require (
 	github.com/minio/minio-go/v7 v7.3.0
 	github.com/oarepo/heartbeat v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (
