@@ -40,7 +40,7 @@ func TestHeartbeatRunsSlowChecksConcurrently(t *testing.T) {
 	sub, ok := SubjectByName("heartbeat-nocache")
 	require.True(t, ok)
 	var be Backend
-	tg := sub.New(Scenario{Checks: 50, Delay: 5 * time.Millisecond}.Setup(&be))
+	tg := sub.New(Scenario{Checks: 50, Delay: 20 * time.Millisecond}.Setup(&be))
 	t.Cleanup(tg.Close)
 	req := httptest.NewRequest(http.MethodGet, tg.Path, nil)
 	for range 3 {
@@ -49,8 +49,9 @@ func TestHeartbeatRunsSlowChecksConcurrently(t *testing.T) {
 		tg.Handler.ServeHTTP(rec, req)
 		took := time.Since(start)
 		require.Equal(t, http.StatusOK, rec.Code)
-		// One after another the checks would take 250 ms.
-		assert.Less(t, took, 100*time.Millisecond, "50 checks of 5 ms must run side by side")
+		// Side by side the checks take about 20 ms, one after another 1 s:
+		// 500 ms tells the two apart with room for -race on a busy machine.
+		assert.Less(t, took, 500*time.Millisecond, "50 checks of 20 ms must run side by side")
 	}
 	assert.EqualValues(t, 150, be.Calls(), "with caching off every probe runs every check")
 }
@@ -61,11 +62,12 @@ func TestHungCheckHeartbeatAnswersEveryProbeByItsDeadline(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sub, ok := SubjectByName(name)
 			require.True(t, ok)
+			// OnTime counts answers within 1 s: right is the 100 ms
+			// timeout, wrong is never, as the check hangs until Hung returns.
 			r := Hung(sub, probes, timeout, time.Second, 5*time.Second)
 			assert.Equal(t, probes, r.Answered)
 			assert.Equal(t, probes, r.OnTime, "slowest answer %v", r.Slowest)
 			assert.Equal(t, probes, r.Failed, "a hung check fails the probe")
-			assert.Less(t, r.Slowest, timeout+400*time.Millisecond)
 			assert.LessOrEqual(t, r.Goroutines, 1, "the hung run is the only goroutine held")
 			assert.EqualValues(t, 1, r.CheckCalls, "probes join the hung run instead of starting more")
 		})

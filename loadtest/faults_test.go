@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -43,7 +44,9 @@ var faults = []fault{
 	{
 		name: "latency spike",
 		inject: func(t *testing.T, p *toxiproxy.Proxy) {
-			addToxic(t, p, "spike", "latency", `{"latency":1000,"jitter":0}`)
+			// Held as long as the other faults: a probe that waited the
+			// spike out would also take over slowestAllowed.
+			addToxic(t, p, "spike", "latency", fmt.Sprintf(`{"latency":%d,"jitter":0}`, hold.Milliseconds()))
 		},
 		clear: func(t *testing.T, p *toxiproxy.Proxy) { removeToxic(t, p, "spike") },
 	},

@@ -9,10 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// answerWithin is the wide bound on any probe under load: the default
-// receiver timeout (under a second) plus two seconds of slack for a busy
-// machine.
-const answerWithin = 3 * time.Second
+// answerWithin is the wide bound on any probe under load. Right is at most
+// one run, which the default receiver timeout (800 ms) cuts off; wrong is a
+// probe stuck until the client gives up at 10 s. 5 s lies between, with room
+// for a busy machine.
+const answerWithin = 5 * time.Second
 
 // TestLoadBoundsBackendCalls sends probes from 64 clients, without pause,
 // to a real http.Server whose readiness checks a real PostgreSQL and Redis
@@ -58,8 +59,7 @@ func TestLoadBoundsBackendCalls(t *testing.T) {
 	require.GreaterOrEqual(t, len(samples), clients, "every client was answered at least once")
 	assert.Zero(t, errs, "HTTP errors")
 	assert.Zero(t, non200, "probes that were not 200")
-	// A wide bound: a probe waits for one run at most, and a run is cut off
-	// at the timeout; one that waited on a backend would take far longer.
+	// A probe waits for one run at most, and a run is cut off at the timeout.
 	assert.Less(t, percentile(samples, 1), answerWithin, "the slowest probe")
 
 	// One run per second per receiver, plus the first; PostgreSQL also

@@ -103,7 +103,9 @@ func TestHungReceiverTimesOutUnderItsName(t *testing.T) {
 	start := time.Now()
 	res := b.Results(context.Background(), Readiness)
 	elapsed := time.Since(start)
-	assert.Less(t, elapsed, 600*time.Millisecond, "the publish must not wait for a hung receiver")
+	// Right is the 100 ms timeout; wrong is never, as the receiver is
+	// released only when the test ends.
+	assert.Less(t, elapsed, 5*time.Second, "the publish must not wait for a hung receiver")
 	require.Len(t, res, 2)
 	assert.Equal(t, "search", res[0].Reply.Name)
 	assert.False(t, res[0].Reply.Status)
