@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/oarepo/heartbeat/httpapi"
 	"github.com/oarepo/heartbeat/internal/testenv"
+	"github.com/oarepo/heartbeat/internal/testserver"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -89,6 +94,13 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	testenv.RequireTCP(t, "RabbitMQ", testenv.HostPort(mq, "5672"))
 	t.Setenv(envMySQL, my)
 	t.Setenv(envAMQP, mq)
+	// S3 has no shared server: the test starts a SeaweedFS of its own,
+	// with the bucket the check looks for.
+	const s3Key, s3Bucket = "quickstart", "quickstart"
+	s3Secret := rand.Text()
+	weed := testserver.SeaweedFS(t, s3Key, s3Secret)
+	makeBucket(t, weed.Addr, s3Key, s3Secret, s3Bucket)
+	t.Setenv(envS3, "http://"+s3Key+":"+s3Secret+"@"+weed.Addr+"/"+s3Bucket)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -100,7 +112,7 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	code, body := probe(t, addr, "readiness")
 	require.Equal(t, http.StatusOK, code, "%v", body)
 	checks := body["checks"].(map[string]any)
-	for _, name := range []string{"postgres", "redis", "elasticsearch", "opensearch", "mysql", "rabbitmq"} {
+	for _, name := range []string{"postgres", "redis", "elasticsearch", "opensearch", "mysql", "rabbitmq", "s3"} {
 		c, ok := checks[name].(map[string]any)
 		if assert.True(t, ok, "readiness has %s: %v", name, checks) {
 			assert.Equal(t, true, c["status"], "%s: %v", name, c)
@@ -118,6 +130,20 @@ func TestQuickstartWithEveryBackend(t *testing.T) {
 	code, body = probe(t, addr, "liveliness")
 	assert.Equal(t, http.StatusOK, code)
 	assert.NotContains(t, body["checks"], "postgres", "shared backends stay out of liveliness")
+}
+
+// makeBucket creates bucket at the S3 endpoint, as the application's own
+// setup would.
+func makeBucket(t *testing.T, endpoint, key, secret, bucket string) {
+	t.Helper()
+	tr, err := minio.DefaultTransport(false)
+	require.NoError(t, err)
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(key, secret, ""), Transport: tr})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}))
 }
 
 func probe(t *testing.T, addr, path string) (int, map[string]any) {

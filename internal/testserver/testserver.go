@@ -1,21 +1,24 @@
-// Package testserver starts private PostgreSQL and Redis servers for tests
-// that would otherwise have to change a shared one: a test that creates a
-// role, sets an ACL user, pauses every client or reads the server's own
-// counters does it to a server of its own, on a free loopback port, which is
-// stopped and deleted when the test ends.
+// Package testserver starts private PostgreSQL, Redis and SeaweedFS servers
+// for tests that would otherwise have to change a shared one: a test that
+// creates a role, sets an ACL user, pauses every client or reads the
+// server's own counters does it to a server of its own, on a free loopback
+// port, which is stopped and deleted when the test ends. SeaweedFS, an S3
+// store, has no shared server at all.
 //
 // The servers are the installed binaries (initdb and postgres from the
-// PostgreSQL packages, redis-server), so they are as real as the shared
-// ones. PostgreSQL refuses to run as root: under root the server runs as the
-// postgres system user, in a temporary directory given to that user; any
-// other user runs it as themselves.
+// PostgreSQL packages, redis-server, the weed that .ci/seaweedfs.sh
+// builds), so they are as real as the shared ones. PostgreSQL refuses to
+// run as root: under root the server runs as the postgres system user, in a
+// temporary directory given to that user; any other user runs it as
+// themselves.
 //
-// When a binary is missing, Postgres and Redis skip the test, or fail it
-// under CI=true (see internal/testenv).
+// When a binary is missing, Postgres, Redis and SeaweedFS skip the test, or
+// fail it under CI=true (see internal/testenv).
 package testserver
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -42,20 +45,23 @@ const StartTimeout = 30 * time.Second
 
 // Server is a running private server.
 type Server struct {
-	// Addr is the server's 127.0.0.1:port.
+	// Addr is the server's 127.0.0.1:port; for SeaweedFS, its S3 endpoint.
 	Addr string
 	// URL connects as the server's superuser without a password:
 	// postgres://postgres@127.0.0.1:port/postgres?sslmode=disable for
-	// PostgreSQL, redis://127.0.0.1:port/0 for Redis.
+	// PostgreSQL, redis://127.0.0.1:port/0 for Redis. For SeaweedFS it is
+	// the S3 endpoint, http://127.0.0.1:port.
 	URL string
 	// Dir is the server's private directory (data, socket, log).
 	Dir string
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed once cmd has been waited for
-	log    *lockedBuffer
-	once   sync.Once
-	err    error
+	cmd       *exec.Cmd
+	exited    chan struct{} // closed once cmd has been waited for
+	log       *lockedBuffer
+	stopWait  time.Duration // from SIGTERM to SIGKILL
+	leftovers []string      // files outside Dir to delete after it stopped
+	once      sync.Once
+	err       error
 }
 
 // Postgres starts a private PostgreSQL server and stops it when the test
@@ -125,8 +131,8 @@ func StartPostgres() (*Server, error) {
 	if owner != nil {
 		_ = os.Chown(filepath.Join(data, "pg_hba.conf"), owner.uid, owner.gid)
 	}
-	s, err := listen(func(port string) *exec.Cmd {
-		return command(owner, dir, filepath.Join(bin, "postgres"), "-D", data, "-p", port, "-k", dir,
+	s, err := listen(1, func(ports []string) *exec.Cmd {
+		return command(owner, dir, filepath.Join(bin, "postgres"), "-D", data, "-p", ports[0], "-k", dir,
 			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 			"-c", "full_page_writes=off", "-c", "max_connections=50", "-c", "shared_buffers=16MB")
 	}, "database system is ready to accept connections", dir)
@@ -148,8 +154,8 @@ func StartRedis(args ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := listen(func(port string) *exec.Cmd {
-		base := []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+	s, err := listen(1, func(ports []string) *exec.Cmd {
+		base := []string{"--port", ports[0], "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", dir, "--daemonize", "no", "--logfile", ""}
 		return command(nil, dir, bin, append(base, args...)...)
 	}, "Ready to accept connections", dir)
@@ -161,16 +167,20 @@ func StartRedis(args ...string) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server (SIGTERM, then SIGKILL after ten seconds), waits
-// for it and deletes its directory. It may be called more than once.
+// Close stops the server (SIGTERM, then SIGKILL after ten seconds, or three
+// for SeaweedFS, which often ignores SIGTERM), waits for it and deletes its
+// directory. It may be called more than once.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-s.exited:
-		case <-time.After(10 * time.Second):
+		case <-time.After(cmp.Or(s.stopWait, 10*time.Second)):
 			_ = s.cmd.Process.Kill()
 			<-s.exited
+		}
+		for _, f := range s.leftovers {
+			_ = os.Remove(f)
 		}
 		s.err = os.RemoveAll(s.Dir)
 	})
@@ -180,26 +190,26 @@ func (s *Server) Close() error {
 // Log returns what the server has written to its log so far.
 func (s *Server) Log() string { return s.log.String() }
 
-// listen starts the command newCmd makes for a free port and waits for ready
-// in its output. A port taken by someone else between the probe and the
-// bind is retried with another.
-func listen(newCmd func(port string) *exec.Cmd, ready, dir string) (*Server, error) {
+// listen starts the command newCmd makes for n free ports and waits for
+// ready in its output; the first port is the server's Addr. A port taken by
+// someone else between the probe and the bind is retried with others.
+func listen(n int, newCmd func(ports []string) *exec.Cmd, ready, dir string) (*Server, error) {
 	var err error
 	for range 3 {
 		var s *Server
-		if s, err = startOnce(newCmd, ready, dir); err == nil {
+		if s, err = startOnce(n, newCmd, ready, dir); err == nil {
 			return s, nil
 		}
 	}
 	return nil, err
 }
 
-func startOnce(newCmd func(port string) *exec.Cmd, ready, dir string) (*Server, error) {
-	port, err := freePort()
+func startOnce(n int, newCmd func(ports []string) *exec.Cmd, ready, dir string) (*Server, error) {
+	ports, err := freePorts(n)
 	if err != nil {
 		return nil, err
 	}
-	cmd := newCmd(port)
+	cmd := newCmd(ports)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -208,7 +218,7 @@ func startOnce(newCmd func(port string) *exec.Cmd, ready, dir string) (*Server, 
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: "127.0.0.1:" + port, Dir: dir, cmd: cmd, exited: make(chan struct{}), log: &lockedBuffer{}}
+	s := &Server{Addr: "127.0.0.1:" + ports[0], Dir: dir, cmd: cmd, exited: make(chan struct{}), log: &lockedBuffer{}}
 	readyc := make(chan struct{})
 	go func() {
 		defer close(s.exited)
@@ -243,13 +253,19 @@ func scanUntil(r io.Reader, log *lockedBuffer, ready string, readyc chan struct{
 	_, _ = io.Copy(io.Discard, r)
 }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freePorts returns n distinct loopback ports that were free a moment ago:
+// all are listened on at once, then released.
+func freePorts(n int) ([]string, error) {
+	var ports []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+	return ports, nil
 }
 
 // postgresBin finds the directory of initdb and postgres: $PATH first, then

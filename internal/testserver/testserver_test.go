@@ -3,7 +3,9 @@ package testserver_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,4 +112,27 @@ func TestRedisBadArgument(t *testing.T) {
 	_, err := testserver.StartRedis("--no-such-option", "x")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "exited before it was ready")
+}
+
+// TestSeaweedFS: the S3 gateway answers, refuses an unsigned request (only
+// the given identity may use it), and is gone with its directory after
+// Close. The receiver tests sign requests with minio-go, which the core
+// module does not depend on.
+func TestSeaweedFS(t *testing.T) {
+	t.Parallel()
+	s := testserver.SeaweedFS(t, "heartbeat-test", "the-secret")
+	assert.Equal(t, "http://"+s.Addr, s.URL)
+
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := c.Get(s.URL)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s", body)
+	assert.Contains(t, string(body), "AccessDenied")
+
+	require.NoError(t, s.Close())
+	assert.NoDirExists(t, s.Dir)
+	_, err = net.DialTimeout("tcp", s.Addr, time.Second)
+	assert.Error(t, err, "the server is stopped")
 }
