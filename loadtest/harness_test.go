@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	goredis "github.com/redis/go-redis/v9"
+	redis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
@@ -59,7 +59,7 @@ func servers(t *testing.T) (pgAddr, redisAddr string) {
 type stack struct {
 	url  string
 	pg   *pgxpool.Pool
-	rdb  *goredis.Client
+	rdb  *redis.Client
 	srv  *httptest.Server
 	once sync.Once
 }
@@ -71,7 +71,7 @@ func newStack(t *testing.T, pgAddr, redisAddr string, opts ...signal.Option) *st
 	cfg.MaxConns = 4
 	pg, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(t, err)
-	rdb := goredis.NewClient(&goredis.Options{
+	rdb := redis.NewClient(&redis.Options{
 		Addr: redisAddr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: true, PoolSize: 4,
 	})
 
@@ -217,7 +217,7 @@ func pgCommits(t *testing.T, pgAddr string) int64 {
 // served.
 func redisPings(t *testing.T, redisAddr string) int64 {
 	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	c := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer func() { _ = c.Close() }()
 	info, err := c.Info(context.Background(), "commandstats").Result()
 	require.NoError(t, err)
@@ -276,4 +276,4 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-func init() { goredis.SetLogger(quiet{}) }
+func init() { redis.SetLogger(quiet{}) }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	stdsql "database/sql"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -16,12 +16,12 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/opensearch-project/opensearch-go/v4"
 	amqp "github.com/rabbitmq/amqp091-go"
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/oarepo/heartbeat/receivers/elastic"
 	"github.com/oarepo/heartbeat/receivers/postgres"
 	"github.com/oarepo/heartbeat/receivers/rabbitmq"
-	"github.com/oarepo/heartbeat/receivers/redis"
+	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
 	"github.com/oarepo/heartbeat/receivers/s3"
 	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/redact"
@@ -71,7 +71,7 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 	}
 
 	if raw := os.Getenv(envRedis); raw != "" {
-		opts, err := goredis.ParseURL(raw)
+		opts, err := redis.ParseURL(raw)
 		if err != nil {
 			return fail(envRedis, err, password(raw))
 		}
@@ -80,9 +80,9 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 		opts.MaxRetries = -1
 		opts.DialerRetries = 1
 		opts.ContextTimeoutEnabled = true
-		client := goredis.NewClient(opts)
+		client := redis.NewClient(opts)
 		closers = append(closers, func() { _ = client.Close() })
-		bus.Subscribe(signal.Readiness, redis.New(client), signal.Named("redis"))
+		bus.Subscribe(signal.Readiness, heartbeatredis.New(client), signal.Named("redis"))
 	}
 
 	if raw := os.Getenv(envElastic); raw != "" {
@@ -122,7 +122,7 @@ func subscribeBackends(ctx context.Context, bus *signal.Bus) (closeAll func(), e
 		if err != nil {
 			return fail(envMySQL, err, cfg.Passwd)
 		}
-		db := stdsql.OpenDB(connector)
+		db := sql.OpenDB(connector)
 		closers = append(closers, func() { _ = db.Close() })
 		bus.Subscribe(signal.Readiness, heartbeatsql.New(db, heartbeatsql.WithAddr(cfg.Addr),
 			heartbeatsql.WithSecrets(cfg.Passwd)), signal.Named("mysql"))

@@ -7,7 +7,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	hbotel "github.com/oarepo/heartbeat/metrics/otel"
+	heartbeatotel "github.com/oarepo/heartbeat/metrics/otel"
 	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -26,7 +26,7 @@ func ExampleRegister() {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
-	if _, err := hbotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon); err != nil {
+	if _, err := heartbeatotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon); err != nil {
 		fmt.Println(err)
 		return
 	}

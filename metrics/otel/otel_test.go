@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
-	hbotel "github.com/oarepo/heartbeat/metrics/otel"
+	heartbeatotel "github.com/oarepo/heartbeat/metrics/otel"
 	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -72,7 +72,7 @@ func setup(t *testing.T, bus *signal.Bus) (*sdkmetric.ManualReader, *monitor.Mon
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { assert.NoError(t, mp.Shutdown(context.Background())) })
-	reg, err := hbotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon)
+	reg, err := heartbeatotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, reg.Unregister()) })
 	return reader, mon
@@ -179,7 +179,7 @@ func TestUnregister(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { assert.NoError(t, mp.Shutdown(context.Background())) })
-	reg, err := hbotel.Register(mp.Meter("test"), mon)
+	reg, err := heartbeatotel.Register(mp.Meter("test"), mon)
 	require.NoError(t, err)
 
 	v, _ := collect(t, reader)

@@ -11,7 +11,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
-	hbotel "github.com/oarepo/heartbeat/metrics/otel"
+	heartbeatotel "github.com/oarepo/heartbeat/metrics/otel"
 )
 
 // TestPrometheusNames: through the OpenTelemetry Prometheus exporter the
@@ -25,7 +25,7 @@ func TestPrometheusNames(t *testing.T) {
 	require.NoError(t, err)
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	t.Cleanup(func() { assert.NoError(t, mp.Shutdown(context.Background())) })
-	_, err = hbotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon)
+	_, err = heartbeatotel.Register(mp.Meter("github.com/oarepo/heartbeat"), mon)
 	require.NoError(t, err)
 
 	mfs, err := reg.Gather()

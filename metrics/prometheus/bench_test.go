@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	hbprom "github.com/oarepo/heartbeat/metrics/prometheus"
+	heartbeatprometheus "github.com/oarepo/heartbeat/metrics/prometheus"
 	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -26,7 +26,7 @@ func BenchmarkGather(b *testing.B) {
 	defer mon.Close()
 	bus.Publish(context.Background(), signal.Readiness)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(hbprom.NewCollector(mon))
+	reg.MustRegister(heartbeatprometheus.NewCollector(mon))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := reg.Gather(); err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	hbprom "github.com/oarepo/heartbeat/metrics/prometheus"
+	heartbeatprometheus "github.com/oarepo/heartbeat/metrics/prometheus"
 	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -26,7 +26,7 @@ func ExampleNewCollector() {
 	defer mon.Close()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(hbprom.NewCollector(mon))
+	reg.MustRegister(heartbeatprometheus.NewCollector(mon))
 	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	bus.Publish(context.Background(), signal.Readiness) // a probe, as the kubelet's

@@ -45,7 +45,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/oarepo/heartbeat/internal/backend"
-	hbsql "github.com/oarepo/heartbeat/receivers/sql"
+	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/redact"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -58,7 +58,7 @@ type Pinger interface {
 }
 
 // SQLPinger is what NewSQL needs; *sql.DB and *sql.Conn have it.
-type SQLPinger = hbsql.Pinger
+type SQLPinger = heartbeatsql.Pinger
 
 // Option configures a receiver made by New or NewSQL.
 type Option func(*config)
@@ -155,7 +155,7 @@ func New(db Pinger, opts ...Option) signal.Receiver {
 // with WithSecrets if the driver might echo it.
 func NewSQL(db SQLPinger, opts ...Option) signal.Receiver {
 	c := newConfig(opts)
-	return hbsql.New(db, hbsql.WithName(c.name), hbsql.WithQuery(c.query), hbsql.WithSecrets(c.secrets...))
+	return heartbeatsql.New(db, heartbeatsql.WithName(c.name), heartbeatsql.WithQuery(c.query), heartbeatsql.WithSecrets(c.secrets...))
 }
 
 func newConfig(opts []Option) config {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -14,7 +14,7 @@ import (
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/internal/testnet"
 	"github.com/oarepo/heartbeat/internal/testserver"
-	"github.com/oarepo/heartbeat/receivers/redis"
+	heartbeatredis "github.com/oarepo/heartbeat/receivers/redis"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -24,7 +24,7 @@ const secret = "S3cr3t-pw"
 
 // serverOptions parses the shared server's URL, after making sure it
 // answers. Tests only read from it.
-func serverOptions(t testing.TB) *goredis.Options {
+func serverOptions(t testing.TB) *redis.Options {
 	t.Helper()
 	u := testenv.Get("HEARTBEAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 	testenv.RequireTCP(t, "Redis", testenv.HostPort(u, "6379"))
@@ -33,14 +33,14 @@ func serverOptions(t testing.TB) *goredis.Options {
 
 // privateOptions starts a server of the test's own, for a test that sets
 // ACL users or pauses every client.
-func privateOptions(t testing.TB) *goredis.Options {
+func privateOptions(t testing.TB) *redis.Options {
 	t.Helper()
 	return parseURL(t, testserver.Redis(t).URL)
 }
 
-func parseURL(t testing.TB, u string) *goredis.Options {
+func parseURL(t testing.TB, u string) *redis.Options {
 	t.Helper()
-	o, err := goredis.ParseURL(u)
+	o, err := redis.ParseURL(u)
 	require.NoError(t, err)
 	return o
 }
@@ -49,19 +49,19 @@ func parseURL(t testing.TB, u string) *goredis.Options {
 // defaults, and the ones the package documentation recommends.
 var settings = []struct {
 	name  string
-	apply func(*goredis.Options)
+	apply func(*redis.Options)
 }{
-	{"defaults", func(*goredis.Options) {}},
-	{"recommended", func(o *goredis.Options) {
+	{"defaults", func(*redis.Options) {}},
+	{"recommended", func(o *redis.Options) {
 		o.MaxRetries = -1
 		o.DialerRetries = 1
 		o.ContextTimeoutEnabled = true
 	}},
 }
 
-func newClient(t testing.TB, o *goredis.Options) *goredis.Client {
+func newClient(t testing.TB, o *redis.Options) *redis.Client {
 	t.Helper()
-	c := goredis.NewClient(o)
+	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -79,7 +79,7 @@ func TestHealthy(t *testing.T) {
 	t.Parallel()
 	o := serverOptions(t)
 	t.Run("Client", func(t *testing.T) {
-		reply, _ := probe(redis.New(newClient(t, o)), 2*time.Second)
+		reply, _ := probe(heartbeatredis.New(newClient(t, o)), 2*time.Second)
 		require.True(t, reply.Status, "%v", reply.Data)
 		assert.Equal(t, "redis", reply.Name)
 		assert.Greater(t, reply.Data["time"], 0.0)
@@ -87,16 +87,16 @@ func TestHealthy(t *testing.T) {
 		assert.NotContains(t, reply.Data, "error")
 	})
 	t.Run("UniversalClient", func(t *testing.T) {
-		c := goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB})
+		c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB})
 		t.Cleanup(func() { _ = c.Close() })
-		reply, _ := probe(redis.New(c, redis.WithName("cache")), 2*time.Second)
+		reply, _ := probe(heartbeatredis.New(c, heartbeatredis.WithName("cache")), 2*time.Second)
 		require.True(t, reply.Status, "%v", reply.Data)
 		assert.Equal(t, "cache", reply.Name)
 	})
 	t.Run("Ring", func(t *testing.T) {
-		ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"one": o.Addr}, DB: o.DB})
+		ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"one": o.Addr}, DB: o.DB})
 		t.Cleanup(func() { _ = ring.Close() })
-		reply, _ := probe(redis.New(ring), 2*time.Second)
+		reply, _ := probe(heartbeatredis.New(ring), 2*time.Second)
 		require.True(t, reply.Status, "%v", reply.Data)
 		assert.Equal(t, 1, reply.Data["shards"])
 	})
@@ -108,9 +108,9 @@ func TestHealthy(t *testing.T) {
 func TestClusterClientAgainstAPlainServer(t *testing.T) {
 	t.Parallel()
 	o := privateOptions(t)
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{o.Addr}, Password: secret, MaxRetries: -1})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{o.Addr}, Password: secret, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	reply, _ := probe(redis.New(c), 2*time.Second)
+	reply, _ := probe(heartbeatredis.New(c), 2*time.Second)
 	t.Logf("%v", reply.Data)
 	if reply.Status {
 		// go-redis may treat a lone server as a one-shard cluster.
@@ -132,7 +132,7 @@ func TestRoleIsOptional(t *testing.T) {
 
 	uo := *o
 	uo.Username, uo.Password = "heartbeat_norole", "norole-pw"
-	reply, _ := probe(redis.New(newClient(t, &uo)), 2*time.Second)
+	reply, _ := probe(heartbeatredis.New(newClient(t, &uo)), 2*time.Second)
 	assert.True(t, reply.Status, "%v", reply.Data)
 	assert.NotContains(t, reply.Data, "role")
 }
@@ -158,7 +158,7 @@ func TestFailures(t *testing.T) {
 				co := *o
 				co.Addr, co.Password = tc.addr, secret
 				s.apply(&co)
-				reply, took := probe(redis.New(newClient(t, &co)), 300*time.Millisecond)
+				reply, took := probe(heartbeatredis.New(newClient(t, &co)), 300*time.Millisecond)
 				t.Logf("after %v: %v", took, reply.Data)
 				receivertest.AssertFailed(t, reply, took, tc.want...)
 				assert.NotContains(t, reply.Data, "time")
@@ -181,11 +181,11 @@ func TestWrongPassword(t *testing.T) {
 			co := *o
 			co.Username, co.Password = "heartbeat_pw", "heartbeat-right-pw"
 			s.apply(&co)
-			reply, _ := probe(redis.New(newClient(t, &co)), 2*time.Second)
+			reply, _ := probe(heartbeatredis.New(newClient(t, &co)), 2*time.Second)
 			require.True(t, reply.Status, "the right password must work: %v", reply.Data)
 
 			co.Password = secret
-			reply, _ = probe(redis.New(newClient(t, &co)), 2*time.Second)
+			reply, _ = probe(heartbeatredis.New(newClient(t, &co)), 2*time.Second)
 			t.Logf("%v", reply.Data)
 			assert.False(t, reply.Status)
 			assert.Contains(t, reply.Data["error"], "WRONGPASS")
@@ -205,10 +205,10 @@ func TestBadURLNeverShowsThePassword(t *testing.T) {
 		"rediss://:" + secret + "@[::1/0",
 		"redis://:" + secret + "@127.0.0.1:6379/0%zz",
 	} {
-		_, err := goredis.ParseURL(raw)
+		_, err := redis.ParseURL(raw)
 		require.Error(t, err)
 		require.Contains(t, err.Error(), secret, "go-redis changed; this test no longer proves anything")
-		reply, _ := probe(redis.New(failing{err}), time.Second)
+		reply, _ := probe(heartbeatredis.New(failing{err}), time.Second)
 		assert.False(t, reply.Status)
 		assertNoSecret(t, reply)
 	}
@@ -217,23 +217,23 @@ func TestBadURLNeverShowsThePassword(t *testing.T) {
 // failing is a client whose every PING fails with err.
 type failing struct{ err error }
 
-func (f failing) Ping(ctx context.Context) *goredis.StatusCmd {
-	cmd := goredis.NewStatusCmd(ctx, "ping")
+func (f failing) Ping(ctx context.Context) *redis.StatusCmd {
+	cmd := redis.NewStatusCmd(ctx, "ping")
 	cmd.SetErr(f.err)
 	return cmd
 }
 
 func TestNotPONG(t *testing.T) {
 	t.Parallel()
-	reply, _ := probe(redis.New(answer("+OK")), time.Second)
+	reply, _ := probe(heartbeatredis.New(answer("+OK")), time.Second)
 	assert.False(t, reply.Status)
 	assert.Contains(t, reply.Data["error"], `PING answered "+OK", want PONG`)
 }
 
 type answer string
 
-func (a answer) Ping(ctx context.Context) *goredis.StatusCmd {
-	return goredis.NewStatusResult(string(a), nil)
+func (a answer) Ping(ctx context.Context) *redis.StatusCmd {
+	return redis.NewStatusResult(string(a), nil)
 }
 
 // TestPausedServer makes a private server slow with CLIENT PAUSE, which
@@ -249,7 +249,7 @@ func TestPausedServer(t *testing.T) {
 			co := *o
 			s.apply(&co)
 			c := newClient(t, &co)
-			r := redis.New(c)
+			r := heartbeatredis.New(c)
 			reply, _ := probe(r, 2*time.Second)
 			require.True(t, reply.Status, "%v", reply.Data)
 
@@ -280,7 +280,7 @@ func TestServerRestart(t *testing.T) {
 			co := *o
 			co.Addr = proxy.Addr()
 			s.apply(&co)
-			r := redis.New(newClient(t, &co))
+			r := heartbeatredis.New(newClient(t, &co))
 			receivertest.AssertSurvivesRestart(t, r, proxy)
 		})
 	}
@@ -305,7 +305,7 @@ func BenchmarkBarePingRole(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Ping(ctx)
 			p.Do(ctx, "ROLE")
 			return nil
@@ -322,7 +322,7 @@ func BenchmarkBarePingInfo(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Ping(ctx)
 			p.Info(ctx, "replication")
 			return nil
@@ -336,7 +336,7 @@ func BenchmarkBarePingInfo(b *testing.B) {
 // Compared with BenchmarkBarePingRole it shows the receiver's overhead
 // (goroutine, timers, reply map).
 func BenchmarkReceiver(b *testing.B) {
-	r := redis.New(newClient(b, serverOptions(b)))
+	r := heartbeatredis.New(newClient(b, serverOptions(b)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	b.ReportAllocs()
@@ -348,7 +348,7 @@ func BenchmarkReceiver(b *testing.B) {
 }
 
 func ExampleNew() {
-	rdb := goredis.NewClient(&goredis.Options{
+	rdb := redis.NewClient(&redis.Options{
 		Addr: "cache.example:6379",
 		// Give the probe's deadline and the real error to the receiver;
 		// see the package documentation.
@@ -358,7 +358,7 @@ func ExampleNew() {
 	})
 	defer rdb.Close()
 
-	check := redis.New(rdb, redis.WithName("cache"))
+	check := heartbeatredis.New(rdb, heartbeatredis.WithName("cache"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
 	defer cancel()

@@ -2,7 +2,7 @@
 // MinIO, SeaweedFS, Ceph or any S3-compatible store) through the minio-go
 // v7 client the application already holds.
 //
-//	import heartbeats3 "github.com/oarepo/heartbeat/receivers/s3"
+//	import "github.com/oarepo/heartbeat/receivers/s3"
 //
 //	client, err := minio.New("s3.example:9000", &minio.Options{
 //		Creds:      credentials.NewStaticV4(accessKey, secretKey, ""),
@@ -11,7 +11,7 @@
 //		MaxRetries: 1,
 //	})
 //	…
-//	bus.Subscribe(signal.Readiness, heartbeats3.New(client, "records"))
+//	bus.Subscribe(signal.Readiness, s3.New(client, "records"))
 //
 // # What a check proves
 //

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	hbsql "github.com/oarepo/heartbeat/receivers/sql"
+	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 )
 
 // BenchmarkPing compares the bare db.PingContext with the same ping through
@@ -33,7 +33,7 @@ func BenchmarkPing(b *testing.B) {
 				}
 			})
 			b.Run("receiver", func(b *testing.B) {
-				check := hbsql.New(db)
+				check := heartbeatsql.New(db)
 				b.ReportAllocs()
 				for b.Loop() {
 					if r := check(ctx); !r.Status {

@@ -5,10 +5,10 @@
 //
 //	db, err := sql.Open("mysql", os.Getenv("MYSQL_DSN"))
 //	...
-//	bus.Subscribe(signal.Readiness, hbsql.New(db, hbsql.WithName("mysql")))
+//	bus.Subscribe(signal.Readiness, heartbeatsql.New(db, heartbeatsql.WithName("mysql")))
 //
 // The package's name is the standard library's, so import it under another
-// name (hbsql above) beside database/sql.
+// name (heartbeatsql above) beside database/sql.
 //
 // By default the check is db.PingContext, which the driver answers with its
 // cheapest round trip (COM_PING for MySQL, an empty statement for pgx).

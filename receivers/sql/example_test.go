@@ -8,7 +8,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 
-	hbsql "github.com/oarepo/heartbeat/receivers/sql"
+	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -24,7 +24,7 @@ func Example() {
 	defer db.Close()
 
 	bus := signal.NewBus()
-	bus.Subscribe(signal.Readiness, hbsql.New(db, hbsql.WithName("mysql"), hbsql.WithSecrets("S3cr3t-sql-pw")))
+	bus.Subscribe(signal.Readiness, heartbeatsql.New(db, heartbeatsql.WithName("mysql"), heartbeatsql.WithSecrets("S3cr3t-sql-pw")))
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -43,9 +43,9 @@ func ExampleWithQuery() {
 		return
 	}
 	defer db.Close()
-	check := hbsql.New(db,
-		hbsql.WithQuery("select id from records limit 1"),
-		hbsql.WithAddr("127.0.0.1:1"), // lets a timeout say what a TCP dial finds
+	check := heartbeatsql.New(db,
+		heartbeatsql.WithQuery("select id from records limit 1"),
+		heartbeatsql.WithAddr("127.0.0.1:1"), // lets a timeout say what a TCP dial finds
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()

@@ -18,7 +18,7 @@ import (
 	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/internal/testenv"
 	"github.com/oarepo/heartbeat/internal/testnet"
-	hbsql "github.com/oarepo/heartbeat/receivers/sql"
+	heartbeatsql "github.com/oarepo/heartbeat/receivers/sql"
 	"github.com/oarepo/heartbeat/signal"
 )
 
@@ -126,8 +126,8 @@ func TestHealthy(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			db := open(t, s.driver, s.dsn(t))
 			db.SetMaxOpenConns(4)
-			for _, opts := range [][]hbsql.Option{nil, {hbsql.WithQuery("select 1")}} {
-				reply, _ := probe(hbsql.New(db, opts...), 2*time.Second)
+			for _, opts := range [][]heartbeatsql.Option{nil, {heartbeatsql.WithQuery("select 1")}} {
+				reply, _ := probe(heartbeatsql.New(db, opts...), 2*time.Second)
 				require.True(t, reply.Status, "%v", reply.Data)
 				assert.Equal(t, "database", reply.Name)
 				assert.Greater(t, reply.Data["time"], 0.0)
@@ -148,11 +148,11 @@ func TestQuery(t *testing.T) {
 	for _, s := range servers {
 		t.Run(s.name, func(t *testing.T) {
 			db := open(t, s.driver, s.dsn(t))
-			reply, _ := probe(hbsql.New(db, hbsql.WithName("catalog"), hbsql.WithQuery("select 1 union all select 2")), 2*time.Second)
+			reply, _ := probe(heartbeatsql.New(db, heartbeatsql.WithName("catalog"), heartbeatsql.WithQuery("select 1 union all select 2")), 2*time.Second)
 			assert.True(t, reply.Status, "%v", reply.Data)
 			assert.Equal(t, "catalog", reply.Name)
 
-			reply, _ = probe(hbsql.New(db, hbsql.WithQuery("select 1 from heartbeat_no_such_table")), 2*time.Second)
+			reply, _ = probe(heartbeatsql.New(db, heartbeatsql.WithQuery("select 1 from heartbeat_no_such_table")), 2*time.Second)
 			assert.False(t, reply.Status)
 			assert.Contains(t, reply.Data["error"], s.missingTable)
 			assert.NotContains(t, reply.Data, "time")
@@ -162,7 +162,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestWithQueryNeedsAQueryer(t *testing.T) {
-	reply, _ := probe(hbsql.New(pingFunc(func(context.Context) error { return nil }), hbsql.WithQuery("select 1")), time.Second)
+	reply, _ := probe(heartbeatsql.New(pingFunc(func(context.Context) error { return nil }), heartbeatsql.WithQuery("select 1")), time.Second)
 	assert.False(t, reply.Status)
 	assert.Equal(t, "WithQuery needs a client with QueryContext, such as *sql.DB", reply.Data["error"])
 	assert.NotContains(t, reply.Data, "pool", "a client without Stats has no pool data")
@@ -177,23 +177,23 @@ func TestUnreachable(t *testing.T) {
 		cases := []struct {
 			name string
 			addr string
-			opts func(addr string) []hbsql.Option
+			opts func(addr string) []heartbeatsql.Option
 			want []string
 		}{
 			{"closed port", testnet.DeadAddr(t), nil, []string{"connection refused"}},
 			{"black hole", testnet.BlackHole(t), nil, []string{"timed out after"}},
 			{"black hole, address named", testnet.BlackHole(t),
-				func(addr string) []hbsql.Option { return []hbsql.Option{hbsql.WithAddr(addr)} },
+				func(addr string) []heartbeatsql.Option { return []heartbeatsql.Option{heartbeatsql.WithAddr(addr)} },
 				[]string{"timed out after", "accepts TCP connections but the call got no answer in time"}},
 		}
 		for _, tc := range cases {
 			t.Run(s.name+"/"+tc.name, func(t *testing.T) {
 				db := open(t, s.driver, s.at(t, dsn, tc.addr, "heartbeat", secret))
-				var opts []hbsql.Option
+				var opts []heartbeatsql.Option
 				if tc.opts != nil {
 					opts = tc.opts(tc.addr)
 				}
-				reply, took := probe(hbsql.New(db, opts...), 300*time.Millisecond)
+				reply, took := probe(heartbeatsql.New(db, opts...), 300*time.Millisecond)
 				t.Logf("after %v: %v", took, reply.Data)
 				receivertest.AssertFailed(t, reply, took, tc.want...)
 				assert.NotContains(t, reply.Data, "time")
@@ -211,7 +211,7 @@ func TestUnknownUser(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			dsn := s.dsn(t)
 			db := open(t, s.driver, s.at(t, dsn, s.addr(t, dsn), noSuchUser, secret))
-			reply, took := probe(hbsql.New(db), 2*time.Second)
+			reply, took := probe(heartbeatsql.New(db), 2*time.Second)
 			t.Logf("after %v: %v", took, reply.Data)
 			receivertest.AssertFailed(t, reply, took, s.unknownUser)
 			receivertest.AssertNoSecret(t, reply, secret)
@@ -225,11 +225,11 @@ func TestSlowQuery(t *testing.T) {
 	for _, s := range servers {
 		t.Run(s.name, func(t *testing.T) {
 			db := open(t, s.driver, s.dsn(t))
-			reply, took := probe(hbsql.New(db, hbsql.WithQuery(s.sleep)), 300*time.Millisecond)
+			reply, took := probe(heartbeatsql.New(db, heartbeatsql.WithQuery(s.sleep)), 300*time.Millisecond)
 			t.Logf("after %v: %v", took, reply.Data)
 			receivertest.AssertFailed(t, reply, took, "timed out after")
 
-			ping := hbsql.New(db)
+			ping := heartbeatsql.New(db)
 			require.Eventually(t, func() bool {
 				reply, _ := probe(ping, time.Second)
 				return reply.Status
@@ -247,7 +247,7 @@ func TestServerRestart(t *testing.T) {
 			dsn := s.dsn(t)
 			proxy := testnet.NewProxy(t, s.addr(t, dsn))
 			db := open(t, s.driver, s.at(t, dsn, proxy.Addr(), "", ""))
-			receivertest.AssertSurvivesRestart(t, hbsql.New(db), proxy)
+			receivertest.AssertSurvivesRestart(t, heartbeatsql.New(db), proxy)
 		})
 	}
 }
@@ -257,7 +257,7 @@ func TestServerRestart(t *testing.T) {
 func TestHungCallIsShared(t *testing.T) {
 	release := make(chan struct{})
 	var calls atomic.Int32
-	check := hbsql.New(pingFunc(func(context.Context) error {
+	check := heartbeatsql.New(pingFunc(func(context.Context) error {
 		calls.Add(1)
 		<-release
 		return errors.New("driver: bad connection")
@@ -280,17 +280,17 @@ func TestScrubbing(t *testing.T) {
 	cases := []struct {
 		name string
 		err  string
-		opts []hbsql.Option
+		opts []heartbeatsql.Option
 	}{
 		{"URL", "cannot connect to postgres://app:" + secret + "@db.internal:5432/app", nil},
 		{"key=value", "connect: host=db.internal user=app password=" + secret + " dbname=app", nil},
 		{"quoted key=value", "connect: host=db.internal user=app password='" + secret + " x' dbname=app", nil},
-		{"mysql DSN, named", "open app:" + secret + "@tcp(db.internal:3306)/app failed", []hbsql.Option{hbsql.WithSecrets(secret)}},
-		{"percent-encoded, named", "dial " + url.QueryEscape(secret+"/&") + " failed", []hbsql.Option{hbsql.WithSecrets(secret + "/&")}},
+		{"mysql DSN, named", "open app:" + secret + "@tcp(db.internal:3306)/app failed", []heartbeatsql.Option{heartbeatsql.WithSecrets(secret)}},
+		{"percent-encoded, named", "dial " + url.QueryEscape(secret+"/&") + " failed", []heartbeatsql.Option{heartbeatsql.WithSecrets(secret + "/&")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			reply, _ := probe(hbsql.New(pingFunc(func(context.Context) error { return errors.New(tc.err) }), tc.opts...), time.Second)
+			reply, _ := probe(heartbeatsql.New(pingFunc(func(context.Context) error { return errors.New(tc.err) }), tc.opts...), time.Second)
 			assert.False(t, reply.Status)
 			assert.Contains(t, reply.Data["error"], "xxxxx")
 			receivertest.AssertNoSecret(t, reply, secret)
