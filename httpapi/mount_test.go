@@ -262,6 +262,16 @@ func TestDetailsAndEnvironGating(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, rec.Code, "environ is detail")
 	assert.NotContains(t, body, "libraries")
 
+	req := httptest.NewRequest(http.MethodGet, environ, nil)
+	req.Header.Set("Authorization", "Bearer ok")
+	full := httptest.NewRecorder()
+	h.ServeHTTP(full, req)
+	assert.Equal(t, http.StatusOK, full.Code, "an allowed caller sees environ")
+	var allowed map[string]any
+	require.NoError(t, json.Unmarshal(full.Body.Bytes(), &allowed))
+	_, ok := allowed["libraries"].(map[string]any)
+	assert.True(t, ok, "libraries is an object")
+
 	rec, _ = serve(t, Router(bus, WithoutEnviron()), http.MethodGet, environ)
 	assert.Equal(t, http.StatusNotFound, rec.Code)
 }
