@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	hbprom "github.com/oarepo/heartbeat/metrics/prometheus"
+	"github.com/oarepo/heartbeat/drain"
+	heartbeatprometheus "github.com/oarepo/heartbeat/metrics/prometheus"
 	"github.com/oarepo/heartbeat/monitor"
 	"github.com/oarepo/heartbeat/signal"
 )
@@ -154,7 +157,7 @@ func startScenario(t *testing.T) *scenario {
 
 	mon := monitor.New(bus)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(hbprom.NewCollector(mon))
+	reg.MustRegister(heartbeatprometheus.NewCollector(mon))
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.addr = strings.TrimPrefix(srv.URL, "http://")
 
@@ -274,21 +277,28 @@ func TestRealPrometheus(t *testing.T) {
 
 // TestPrometheusScrapesTheExample has a real Prometheus scrape the
 // quickstart's /metrics while its startup check warms up, and sees the
-// check fail, then pass.
+// check fail, then pass. Then the quickstart gets SIGTERM, as the kubelet
+// sends on pod deletion, and Prometheus, still scraping while the server
+// drains, sees readiness fail with the "shutdown" check and nothing else
+// change.
 func TestPrometheusScrapesTheExample(t *testing.T) {
-	addr, _ := startServer(t, []string{"-warmup=15s", "-grpc-addr="})
+	// A drain far longer than the test waits: every scrape of the drain
+	// finds the server still serving.
+	addr, proc := startServer(t, []string{"-warmup=15s", "-drain-delay=5m", "-grpc-addr="})
 	p := startPrometheus(t, map[string]string{"quickstart": addr})
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // the kubelet's startup probe
+	go func() { // the kubelet's probes; the metrics report only what probes ran
 		defer wg.Done()
 		client := &http.Client{Timeout: 2 * time.Second}
 		for {
-			if resp, err := client.Get("http://" + addr + "/.well-known/heartbeat/startup"); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+			for _, probe := range []string{"startup", "readiness", "liveness"} {
+				if resp, err := client.Get("http://" + addr + "/.well-known/heartbeat/" + probe); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
 			}
 			select {
 			case <-stop:
@@ -304,6 +314,40 @@ func TestPrometheusScrapesTheExample(t *testing.T) {
 	p.waitValue(t, `heartbeat_check_status{job="quickstart",probe="startup",check="warmup"}`, equals(1), 30*time.Second, "warmed up")
 	p.waitValue(t, `heartbeat_check_transitions_total{job="quickstart",check="warmup"}`, atLeast(1), 5*time.Second, "one change")
 	p.waitValue(t, `heartbeat_probe_status{job="quickstart",probe="startup"}`, equals(1), 5*time.Second, "startup passes")
+
+	const wait = 30 * time.Second
+	shutdown := `{job="quickstart",probe="readiness",check="` + drain.CheckName + `"}`
+	p.waitValue(t, `heartbeat_probe_status{job="quickstart",probe="readiness"}`, equals(1), wait, "readiness passes")
+	p.waitValue(t, `heartbeat_check_status`+shutdown, equals(1), wait, "the shutdown check passes before the drain")
+	p.waitValue(t, `heartbeat_check_status{job="quickstart",probe="readiness",check="sample"}`, equals(1), wait, "the sample check passes")
+	p.waitValue(t, `heartbeat_probe_status{job="quickstart",probe="liveliness"}`, equals(1), wait, "liveliness passes")
+	transitions, err := p.value(`heartbeat_check_transitions_total` + shutdown)
+	require.NoError(t, err)
+	assert.Zero(t, transitions, "the shutdown check has not changed yet")
+
+	if runtime.GOOS == "windows" {
+		t.Skip("the drain starts on SIGTERM, which Windows cannot send")
+	}
+	require.NoError(t, proc.Process.Signal(syscall.SIGTERM))
+	p.waitValue(t, `heartbeat_probe_status{job="quickstart",probe="readiness"}`, equals(0), wait, "readiness fails once the drain starts")
+	p.waitValue(t, `heartbeat_check_status`+shutdown, equals(0), wait, "the shutdown check fails")
+	p.waitValue(t, `heartbeat_check_transitions_total`+shutdown, atLeast(1), wait, "the change is counted")
+	p.waitValue(t, `heartbeat_check_runs_total{job="quickstart",check="`+drain.CheckName+`",outcome="fail"}`, atLeast(1), wait,
+		"failed runs are counted")
+
+	// The server still serves while it drains: it is scraped, and only the
+	// shutdown check changed.
+	for expr, want := range map[string]float64{
+		`up{job="quickstart"}`: 1,
+		`heartbeat_check_status{job="quickstart",probe="readiness",check="sample"}`: 1,
+		`heartbeat_probe_status{job="quickstart",probe="liveliness"}`:               1,
+		`heartbeat_probe_status{job="quickstart",probe="startup"}`:                  1,
+	} {
+		v, err := p.value(expr)
+		if assert.NoError(t, err, expr) {
+			assert.Equal(t, want, v, expr)
+		}
+	}
 }
 
 // TestPromtoolChecksTheExamplesMetrics runs promtool check metrics, its
