@@ -10,6 +10,8 @@
 //	go test -race ./statuspage/browsertest/...
 //
 // It skips without /usr/bin/chromium (CHROMIUM names another binary), and
-// fails instead under CI=true. With HEARTBEAT_UPDATE_SCREENSHOT=1 it writes
-// docs/images/status-page.png and docs/images/status-page-phone.png.
+// fails instead under CI=true. Every run takes the screenshots of
+// docs/images/status-page.png and docs/images/status-page-phone.png and
+// checks that each is a PNG image of the page's size; only with
+// HEARTBEAT_UPDATE_SCREENSHOT=1 does it write them there.
 package browsertest

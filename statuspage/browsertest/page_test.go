@@ -1,8 +1,11 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -206,20 +209,20 @@ func TestStatusPageInChromium(t *testing.T) {
 	assert.Equal(t, "fail", eval[string](t, ctx, `document.querySelector(".probe[data-probe=readiness]").dataset.status`))
 	assert.Equal(t, "2 of 7 checks failing, 1 warning", eval[string](t, ctx, `document.getElementById("summary").textContent`))
 
-	if os.Getenv("HEARTBEAT_UPDATE_SCREENSHOT") == "1" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		require.NoError(t, err)
-		writeImage(t, "status-page.png", png)
-	}
+	// The screenshots of docs/ are taken on every run, so that the command
+	// that regenerates them is known to work; only updateScreenshots writes
+	// them. The whole page: as wide as the window, as tall as the document.
+	width, height := eval[int](t, ctx, `window.innerWidth`), eval[int](t, ctx, `document.documentElement.scrollHeight`)
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	screenshot(t, "status-page.png", shot, width, height)
 
 	// On a phone: nothing wider than the screen.
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulatePortrait, chromedp.EmulateMobile)))
 	assert.LessOrEqual(t, eval[int](t, ctx, `document.documentElement.scrollWidth`), eval[int](t, ctx, `window.innerWidth`), "the page fits a 390px-wide phone")
-	if os.Getenv("HEARTBEAT_UPDATE_SCREENSHOT") == "1" {
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		require.NoError(t, err)
-		writeImage(t, "status-page-phone.png", png)
-	}
+	shot, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	screenshot(t, "status-page-phone.png", shot, 2*390, 2*844) // the viewport at a device pixel ratio of 2
 
 	// A check subscribed since the last probe is listed as not run yet.
 	s.bus.Subscribe(signal.Liveliness, (&check{}).receive, signal.Named("late"))
@@ -293,11 +296,37 @@ func sections(t *testing.T, ctx context.Context) []string {
 	return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#checks section h2"), e => e.textContent)`)
 }
 
-func writeImage(t *testing.T, name string, png []byte) {
+// updateScreenshots is the environment variable that makes
+// TestStatusPageInChromium write its screenshots into docs/images; without
+// it they are taken and checked, and the committed files left alone.
+const updateScreenshots = "HEARTBEAT_UPDATE_SCREENSHOT"
+
+// screenshot checks that shot is a PNG image of width×height pixels and,
+// with updateScreenshots=1, writes it to docs/images/name.
+func screenshot(t *testing.T, name string, shot []byte, width, height int) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(shot))
+	require.NoError(t, err, "%s is a PNG image", name)
+	assert.Equal(t, image.Pt(width, height), img.Bounds().Size(), "%s: width and height in pixels", name)
+	if os.Getenv(updateScreenshots) != "1" {
+		return
+	}
 	path := filepath.Join("..", "..", "docs", "images", name)
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-	require.NoError(t, os.WriteFile(path, png, 0o644))
-	t.Logf("wrote %s (%d bytes)", path, len(png))
+	require.NoError(t, os.WriteFile(path, shot, 0o644))
+	t.Logf("wrote %s (%d bytes)", path, len(shot))
+}
+
+// TestDocsNameTheScreenshotCommand keeps the command docs/operators.md
+// gives for regenerating the screenshots the one that does.
+func TestDocsNameTheScreenshotCommand(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "operators.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(doc),
+		"    cd statuspage/browsertest && "+updateScreenshots+"=1 go test -run TestStatusPageInChromium .\n")
+	for _, name := range []string{"status-page.png", "status-page-phone.png"} {
+		assert.Contains(t, string(doc), "](images/"+name+")", "docs/operators.md shows %s", name)
+	}
 }
 
 // The page needs its server: a check that it answers before a browser is
