@@ -86,14 +86,16 @@ const maxBody = 1 << 20
 // the context deadline even when t does not honour the context, and never
 // has more than one request in flight: a probe that arrives while an earlier
 // request still hangs waits for it instead of sending another.
-func New(t Transport, opts ...Option) signal.Receiver {
+func New(t Transport, opts ...Option) signal.Receiver { return newCheck(t, opts...).run }
+
+func newCheck(t Transport, opts ...Option) *check {
 	c := &check{config: defaults(), t: t}
 	for _, o := range opts {
 		o(&c.config)
 	}
 	c.flavor.Store(int32(c.config.flavor))
 	c.flight.Addr = c.node
-	return c.run
+	return c
 }
 
 // check is one receiver's state: its settings, the call in flight, and what
