@@ -116,8 +116,58 @@ heartbeat_probe_status{probe="startup"} 1
 `), "heartbeat_probe_status"))
 }
 
+// TestThresholdsDebounceTheStatusAndFlaps: with WithThresholds(3, 2) a
+// single failed run counts as a failed run but changes neither the check's
+// status nor its transitions; the third failure in a row does, and it takes
+// two passing runs to count it up again.
+func TestThresholdsDebounceTheStatusAndFlaps(t *testing.T) {
+	f := &fixture{bus: signal.NewBus(signal.WithCacheTTL(0))}
+	f.bus.Subscribe(signal.Readiness, func(context.Context) signal.Reply {
+		return signal.Reply{Name: "database", Status: !f.down.Load()}
+	}, signal.Named("database"))
+	f.mon = monitor.New(f.bus, monitor.WithThresholds(3, 2))
+	t.Cleanup(f.mon.Close)
+	c := heartbeatprometheus.NewCollector(f.mon)
+	probe := func(down bool) {
+		f.down.Store(down)
+		f.bus.Publish(context.Background(), signal.Readiness)
+	}
+	value := func(name string) float64 {
+		m := gather(t, c)[name]
+		require.NotNil(t, m, name)
+		if m.GetCounter() != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	const (
+		status = "heartbeat_check_status database/readiness"
+		flaps  = "heartbeat_check_transitions_total database/readiness"
+		fails  = "heartbeat_check_runs_total database/fail/readiness"
+	)
+
+	probe(false)
+	probe(true) // one failure: a failed run, no flap
+	probe(false)
+	assert.Equal(t, 1.0, value(status))
+	assert.Equal(t, 0.0, value(flaps))
+	assert.Equal(t, 1.0, value(fails))
+
+	for range 3 {
+		probe(true)
+	}
+	assert.Equal(t, 0.0, value(status), "three failures in a row")
+	assert.Equal(t, 1.0, value(flaps))
+	probe(false)
+	assert.Equal(t, 0.0, value(status), "one success is not yet two")
+	probe(false)
+	assert.Equal(t, 1.0, value(status))
+	assert.Equal(t, 2.0, value(flaps))
+	assert.Equal(t, 4.0, value(fails))
+}
+
 // gather returns the collector's metrics by name and label values joined
-// with "/", e.g. "heartbeat_check_status readiness/database".
+// with "/" in the labels' sorted order, e.g. "heartbeat_check_status database/readiness".
 func gather(t *testing.T, c prometheus.Collector) map[string]*dto.Metric {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
