@@ -185,28 +185,24 @@ func (s *subscription) failed(fault error) *outcome {
 // is taken whatever woke the wait: its deadline may have passed meanwhile.
 func (s *subscription) wait(ctx context.Context, start time.Time, c *call) Result {
 	deadline := c.Started.Add(s.timeout)
-	select {
-	case <-c.Done():
-	default:
+	if !c.Finished() {
 		timer := time.NewTimer(time.Until(deadline))
-		defer timer.Stop()
 		select {
 		case <-c.Done():
 		case <-timer.C:
 		case <-ctx.Done():
 		}
-		select {
-		case <-c.Done():
-		default:
-			if ctx.Err() != nil && time.Now().Before(deadline) {
-				waited := time.Since(start).Round(time.Millisecond)
-				fault := fmt.Errorf("%w after %v: %v", ErrCanceled, waited, context.Cause(ctx))
-				return s.failed(fault).result(c, false, time.Since(c.Started))
-			}
-			return s.overdue(c, start)
-		}
+		timer.Stop()
 	}
-	return c.Val.result(c, false, c.Ended.Sub(c.Started))
+	switch {
+	case c.Finished():
+		return c.Val.result(c, false, c.Ended.Sub(c.Started))
+	case ctx.Err() != nil && time.Now().Before(deadline):
+		waited := time.Since(start).Round(time.Millisecond)
+		fault := fmt.Errorf("%w after %v: %v", ErrCanceled, waited, context.Cause(ctx))
+		return s.failed(fault).result(c, false, time.Since(c.Started))
+	}
+	return s.overdue(c, start)
 }
 
 // overdue is the Result of a run still going at its deadline.

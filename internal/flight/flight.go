@@ -50,6 +50,16 @@ type Call[T any] struct {
 // Done is closed when the run has ended.
 func (c *Call[T]) Done() <-chan struct{} { return c.done }
 
+// Finished reports whether the run has ended, without waiting for it.
+func (c *Call[T]) Finished() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Claim reports true to its first caller only: a way for one of the parties
 // that see a run (the run itself, a caller that gave up on it) to act once
 // per run, such as reporting its outcome.

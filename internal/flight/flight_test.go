@@ -105,8 +105,10 @@ func TestAWaiterThatGivesUpLeavesNothing(t *testing.T) {
 	joined, how := g.Do(nil, func(*Call[int]) int { return 2 })
 	assert.Same(t, c, joined, "the next caller joins the run still under way")
 	assert.Equal(t, Joined, how)
+	assert.False(t, joined.Finished())
 	close(release)
 	<-joined.Done()
+	assert.True(t, joined.Finished())
 	assert.Equal(t, 1, joined.Val)
 }
 
