@@ -14,6 +14,7 @@ import (
 
 	"github.com/oarepo/heartbeat/internal/receivertest"
 	"github.com/oarepo/heartbeat/internal/testnet"
+	"github.com/oarepo/heartbeat/internal/testserver"
 	"github.com/oarepo/heartbeat/receivers/s3"
 )
 
@@ -145,21 +146,13 @@ func TestStoppedServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a second server")
 	}
-	w, err := startWeed()
-	require.NoError(t, err)
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			w.stop()
-		}
-	})
-	bucket := ownBucket(t, w.s3)
-	r := s3.New(client(t, w.s3, secretKey, recommended), bucket)
+	w := testserver.SeaweedFS(t, accessKey, secretKey)
+	bucket := ownBucket(t, w.Addr)
+	r := s3.New(client(t, w.Addr, secretKey, recommended), bucket)
 	reply, _ := probe(r, 5*time.Second)
 	require.True(t, reply.Status, "%v", reply.Data)
 
-	w.stop()
-	stopped = true
+	require.NoError(t, w.Close()) // Close may be called again when the test ends
 	reply, took := probe(r, time.Second)
 	t.Logf("after %v: %v", took, reply.Data)
 	receivertest.AssertFailed(t, reply, took, "connection refused")

@@ -20,7 +20,7 @@ import (
 // weed is the running server, or nil when it could not be started; then
 // unavailable says why.
 var (
-	weed        *weedServer
+	weed        *testserver.Server
 	unavailable string
 )
 
@@ -40,13 +40,12 @@ type serverAround struct{ m *testing.M }
 
 func (s serverAround) Run() int {
 	var err error
-	weed, err = startWeed()
-	if err != nil {
+	if weed, err = testserver.StartSeaweedFS(accessKey, secretKey); err != nil {
 		unavailable = err.Error()
 	}
 	code := s.m.Run()
 	if weed != nil {
-		weed.stop()
+		_ = weed.Close()
 	}
 	return code
 }
@@ -58,26 +57,8 @@ func requireServer(t testing.TB) string {
 	if weed == nil {
 		testenv.Unavailable(t, "SeaweedFS: %s", unavailable)
 	}
-	return weed.s3
+	return weed.Addr
 }
-
-// weedServer is a private SeaweedFS server (internal/testserver) that
-// accepts the test's keys.
-type weedServer struct {
-	srv *testserver.Server
-	s3  string // the S3 endpoint, host:port
-}
-
-func startWeed() (*weedServer, error) {
-	srv, err := testserver.StartSeaweedFS(accessKey, secretKey)
-	if err != nil {
-		return nil, err
-	}
-	return &weedServer{srv: srv, s3: srv.Addr}, nil
-}
-
-// stop stops the server and deletes its data.
-func (w *weedServer) stop() { _ = w.srv.Close() }
 
 func randomHex(prefix string) string {
 	b := make([]byte, 8)
