@@ -38,6 +38,15 @@ func privateOptions(t testing.TB) *redis.Options {
 	return parseURL(t, testserver.Redis(t).URL)
 }
 
+// ownServer starts a server of the test's own and returns its options and
+// the client through which the test changes it (ACL users, CLIENT PAUSE):
+// the only kind of client a test may change a server with.
+func ownServer(t testing.TB) (*redis.Options, *redis.Client) {
+	t.Helper()
+	o := privateOptions(t)
+	return o, newClient(t, o)
+}
+
 func parseURL(t testing.TB, u string) *redis.Options {
 	t.Helper()
 	o, err := redis.ParseURL(u)
@@ -125,8 +134,7 @@ func TestClusterClientAgainstAPlainServer(t *testing.T) {
 // check, just without the role. The user lives on a private server.
 func TestRoleIsOptional(t *testing.T) {
 	t.Parallel()
-	o := privateOptions(t)
-	admin := newClient(t, o)
+	o, admin := ownServer(t)
 	ctx := context.Background()
 	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_norole", "reset", "on", ">norole-pw", "+ping").Err())
 
@@ -171,8 +179,7 @@ func TestFailures(t *testing.T) {
 // TestWrongPassword sets an ACL user on a private server.
 func TestWrongPassword(t *testing.T) {
 	t.Parallel()
-	o := privateOptions(t)
-	admin := newClient(t, o)
+	o, admin := ownServer(t)
 	ctx := context.Background()
 	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "heartbeat_pw", "reset", "on", ">heartbeat-right-pw", "+ping", "+role").Err())
 
@@ -243,8 +250,7 @@ func TestPausedServer(t *testing.T) {
 	for _, s := range settings {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			o := privateOptions(t)
-			admin := newClient(t, o)
+			o, admin := ownServer(t)
 			ctx := context.Background()
 			co := *o
 			s.apply(&co)
